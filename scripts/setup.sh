@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what Strata's build, tests, demo and benchmarks need on Debian 12. Idempotent: a second run
+# installs nothing. Needs root (or sudo) for apt.
+set -euo pipefail
+
+packages=(
+  # build: NativeAOT links with clang
+  clang lld zlib1g-dev
+  # peers and fixtures the tests drive
+  skopeo umoci podman buildah docker-registry runc fuse3 libfuse3-dev fuse-overlayfs
+  busybox-static zstd pigz attr libarchive-tools apache2-utils squashfs-tools
+  # benchmarks
+  hyperfine openssl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing ${missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Package scripts enable services; Strata's tests start their own, bound to loopback.
+  $sudo systemctl disable docker-registry.service podman.service podman.socket >/dev/null 2>&1 || true
+fi
+
+command -v dotnet >/dev/null || { echo "setup: the .NET 10 SDK (dotnet) is required" >&2; exit 1; }

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs every Strata test: installs what the tests need, builds, runs the suite, prints one summary line.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh || exit 1
+
+log=$(mktemp)
+dotnet test --project tests/Strata.Tests -c Release "$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+
+# One plain closing line, as "N passed, N failed, N skipped".
+succeeded=$(grep -Eo 'succeeded: [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+')
+failed=$(grep -Eo 'failed: [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+')
+skipped=$(grep -Eo 'skipped: [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+')
+rm -f "$log"
+echo "${succeeded:-0} passed, ${failed:-0} failed, ${skipped:-0} skipped"
+if [ "$rc" -eq 0 ] && [ "${succeeded:-0}" -eq 0 ]; then echo "test.sh: no test ran" >&2; exit 1; fi
+exit "$rc"
