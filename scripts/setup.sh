@@ -10,7 +10,7 @@ packages=(
   skopeo umoci podman buildah docker-registry runc fuse3 libfuse3-dev fuse-overlayfs
   busybox-static zstd pigz attr libarchive-tools apache2-utils squashfs-tools
   # benchmarks
-  hyperfine openssl
+  hyperfine openssl jq time
 )
 
 missing=()

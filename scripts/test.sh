@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Runs every Strata test: installs what the tests need, builds, runs the suite, prints one summary line.
+# Runs every Strata test: installs what the tests need, publishes the NativeAOT strata the CLI tests drive,
+# runs the suite, and prints one summary line "N passed, N failed, N skipped".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
+bash scripts/build.sh || exit 1
+export STRATA_BIN="$PWD/artifacts/bin/strata"
 
 log=$(mktemp)
 dotnet test --project tests/Strata.Tests -c Release "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 
-# One plain closing line, as "N passed, N failed, N skipped".
 succeeded=$(grep -Eo 'succeeded: [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+')
 failed=$(grep -Eo 'failed: [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+')
 skipped=$(grep -Eo 'skipped: [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+')

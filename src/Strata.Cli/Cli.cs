@@ -1,0 +1,61 @@
+using System.CommandLine;
+using Strata.Cli.Commands;
+using Strata.Errors;
+using Strata.Storage;
+
+namespace Strata.Cli;
+
+/// <summary>The strata command line: docker/podman verbs over one store root.</summary>
+public static class Cli
+{
+    public static readonly Option<string?> RootOption = new("--root")
+    {
+        Description = "Store root (default: /var/lib/strata for root, else ~/.local/share/strata; env STRATA_ROOT)",
+        Recursive = true,
+    };
+
+    public static int Run(string[] args)
+    {
+        var root = new RootCommand("Strata: a daemonless container-image and union-filesystem engine") { RootOption };
+        foreach (var command in new Command[]
+        {
+            ImageCommands.Load(), ImageCommands.Save(), ImageCommands.Import(), ImageCommands.Images(),
+            ImageCommands.Inspect(), ImageCommands.History(), ImageCommands.Tag(), ImageCommands.Rmi(),
+            ImageCommands.Unpack(), ImageCommands.Prune(),
+        })
+        {
+            root.Subcommands.Add(command);
+        }
+        var parse = root.Parse(args);
+        return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    }
+
+    /// <summary>Runs a command body with the store open, turning every failure into one line on stderr.</summary>
+    public static int WithStore(ParseResult parse, Func<StrataStore, int> body)
+    {
+        try
+        {
+            using var store = StrataStore.Open(parse.GetValue(RootOption));
+            return body(store);
+        }
+        catch (Exception e)
+        {
+            return Fail(e);
+        }
+    }
+
+    public static int Fail(Exception e)
+    {
+        var (message, code) = e switch
+        {
+            StrataException s => (s.Message, ExitCodes.For(s.Kind)),
+            UnauthorizedAccessException => (e.Message, ExitCodes.For(ErrorKind.PermissionDenied)),
+            IOException => (e.Message, ExitCodes.For(ErrorKind.Internal)),
+            OperationCanceledException => ("canceled", 130),
+            _ => ($"{e.GetType().Name}: {e.Message}", ExitCodes.For(ErrorKind.Internal)),
+        };
+        Console.Error.WriteLine($"strata: error: {message.ReplaceLineEndings(" ")}");
+        if (Environment.GetEnvironmentVariable("STRATA_DEBUG") is { Length: > 0 }) Console.Error.WriteLine(e);
+        return code;
+    }
+}

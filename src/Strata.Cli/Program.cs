@@ -1,0 +1,3 @@
+using Strata.Cli;
+
+return Cli.Run(args);

@@ -1,0 +1,57 @@
+using Strata.Archive.Tar;
+
+namespace Strata.Images;
+
+/// <summary>Where a saved image goes: files in a directory, or members of a tar archive.</summary>
+internal interface IArchiveSink : IDisposable
+{
+    void AddDirectory(string name);
+    void AddFile(string name, ReadOnlySpan<byte> content);
+    void AddFile(string name, long size, Stream content);
+    bool Has(string name);
+}
+
+internal sealed class DirectorySink(string root) : IArchiveSink
+{
+    public void AddDirectory(string name) => Directory.CreateDirectory(Path.Combine(root, name));
+
+    public void AddFile(string name, ReadOnlySpan<byte> content) => File.WriteAllBytes(Path.Combine(root, name), content);
+
+    public void AddFile(string name, long size, Stream content)
+    {
+        using var f = new FileStream(Path.Combine(root, name), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+        content.CopyTo(f, 1 << 20);
+    }
+
+    public bool Has(string name) => File.Exists(Path.Combine(root, name));
+
+    public void Dispose() { }
+}
+
+/// <summary>Deterministic tar members: fixed owner, mode and mtime, so the same images give the same bytes.</summary>
+internal sealed class TarSink(Stream output) : IArchiveSink
+{
+    private readonly TarWriter _writer = new(output, leaveOpen: true);
+    private readonly HashSet<string> _names = new(StringComparer.Ordinal);
+
+    public void AddDirectory(string name)
+    {
+        if (_names.Add(name)) _writer.Write(new TarEntry { Name = name, Type = TarEntryType.Directory, Mode = 0x1ed });
+    }
+
+    public void AddFile(string name, ReadOnlySpan<byte> content)
+    {
+        using var ms = new MemoryStream(content.ToArray(), writable: false);
+        AddFile(name, content.Length, ms);
+    }
+
+    public void AddFile(string name, long size, Stream content)
+    {
+        if (!_names.Add(name)) return;
+        _writer.Write(new TarEntry { Name = name, Type = TarEntryType.Regular, Mode = 0x1a4, Size = size }, content);
+    }
+
+    public bool Has(string name) => _names.Contains(name);
+
+    public void Dispose() => _writer.Dispose();
+}

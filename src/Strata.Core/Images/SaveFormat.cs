@@ -1,0 +1,8 @@
+namespace Strata.Images;
+
+public enum SaveFormat
+{
+    OciDir,
+    OciArchive,
+    DockerArchive,
+}

@@ -1,0 +1,117 @@
+using Strata.Errors;
+using Strata.Oci;
+
+namespace Strata.Storage;
+
+/// <summary>
+/// Blobs addressed by digest under root/blobs/ALG/ENCODED. A blob becomes visible only by an atomic rename
+/// after its size and digest were checked while it streamed in, so readers never see a partial or wrong blob.
+/// </summary>
+public sealed class ContentStore
+{
+    public ContentStore(string root)
+    {
+        Root = root;
+        BlobsDirectory = Path.Combine(root, "blobs");
+        IngestDirectory = Path.Combine(root, "ingest");
+        Directory.CreateDirectory(Path.Combine(BlobsDirectory, Digest.Sha256Algorithm));
+        Directory.CreateDirectory(IngestDirectory);
+    }
+
+    public string Root { get; }
+    public string BlobsDirectory { get; }
+    public string IngestDirectory { get; }
+
+    /// <summary>The path of a blob; the digest was validated when parsed, so it cannot name anything else.</summary>
+    public string BlobPath(Digest digest) => Path.Combine(BlobsDirectory, digest.Algorithm, digest.Encoded);
+
+    public bool Exists(Digest digest) => File.Exists(BlobPath(digest));
+
+    public long? GetSize(Digest digest)
+    {
+        var fi = new FileInfo(BlobPath(digest));
+        return fi.Exists ? fi.Length : null;
+    }
+
+    public Stream OpenRead(Digest digest)
+    {
+        try
+        {
+            return new FileStream(BlobPath(digest), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw StrataException.NotFound($"blob {digest} not found in the store");
+        }
+    }
+
+    /// <summary>Reads a small blob (a manifest or config) whole, verifying it.</summary>
+    public byte[] ReadAll(Digest digest, long maxSize = 32 << 20)
+    {
+        using var s = OpenRead(digest);
+        if (s.Length > maxSize) throw StrataException.Invalid($"blob {digest} is {s.Length} bytes, more than the {maxSize} allowed here");
+        var data = new byte[s.Length];
+        s.ReadExactly(data);
+        if (digest.IsVerifiable && digest.Compute(data) != digest)
+            throw new DigestMismatchException(digest, digest.Compute(data), $"stored blob {digest}");
+        return data;
+    }
+
+    /// <summary>Opens a writer for new content; <paramref name="expected"/> fixes the algorithm and is checked on commit.</summary>
+    public ContentWriter OpenWriter(Digest? expected = null, long? expectedSize = null) =>
+        new(this, expected, expectedSize);
+
+    public Descriptor Put(string mediaType, ReadOnlySpan<byte> data)
+    {
+        var desc = Descriptor.For(mediaType, data);
+        if (!Exists(desc.Digest))
+        {
+            using var w = OpenWriter(desc.Digest, desc.Size);
+            w.Write(data);
+            w.Commit();
+        }
+        return desc;
+    }
+
+    /// <summary>Copies a stream into the store, verified against the expected digest and size when given.</summary>
+    public async Task<(Digest Digest, long Size)> IngestAsync(Stream source, Digest? expected, long? expectedSize, CancellationToken cancellationToken = default)
+    {
+        if (expected is { } e && Exists(e))
+        {
+            // Already present: the bytes must still be consumed by the caller's stream where it matters (archives skip).
+            return (e, GetSize(e)!.Value);
+        }
+        using var w = OpenWriter(expected, expectedSize);
+        await source.CopyToAsync(w, 1 << 20, cancellationToken).ConfigureAwait(false);
+        return w.Commit();
+    }
+
+    public void Delete(Digest digest)
+    {
+        try { File.Delete(BlobPath(digest)); }
+        catch (DirectoryNotFoundException) { }
+    }
+
+    public IEnumerable<Digest> List()
+    {
+        foreach (var algDir in Directory.EnumerateDirectories(BlobsDirectory))
+        {
+            var alg = Path.GetFileName(algDir);
+            foreach (var f in Directory.EnumerateFiles(algDir))
+                if (Digest.TryParse($"{alg}:{Path.GetFileName(f)}", out var d)) yield return d;
+        }
+    }
+
+    /// <summary>Removes ingest files a crashed process left behind (older than the given age).</summary>
+    public void CleanIngest(TimeSpan olderThan)
+    {
+        foreach (var f in Directory.EnumerateFiles(IngestDirectory))
+        {
+            try
+            {
+                if (DateTime.UtcNow - File.GetLastWriteTimeUtc(f) > olderThan) File.Delete(f);
+            }
+            catch (IOException) { }
+        }
+    }
+}

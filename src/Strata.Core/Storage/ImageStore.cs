@@ -1,0 +1,89 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+using Strata.Errors;
+using Strata.Oci;
+
+namespace Strata.Storage;
+
+/// <summary>Image records and their names. Content lives in the <see cref="ContentStore"/>; this is the index.</summary>
+public sealed class ImageStore(MetadataDb db)
+{
+    /// <summary>Records an image and moves the given names to it, in one transaction.</summary>
+    public void Put(Digest id, Digest manifestDigest, string manifestMediaType, DateTimeOffset? created, long size, IEnumerable<string> names)
+    {
+        using var tx = db.BeginWrite();
+        var now = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
+        db.Execute("""
+            INSERT INTO images(id, manifest_digest, manifest_media_type, created, size, added)
+            VALUES ($id, $m, $mt, $c, $s, $now)
+            ON CONFLICT(id) DO UPDATE SET manifest_digest = $m, manifest_media_type = $mt, size = $s
+            """, tx, ("$id", id.ToString()), ("$m", manifestDigest.ToString()), ("$mt", manifestMediaType),
+            ("$c", created?.ToString("O", CultureInfo.InvariantCulture)), ("$s", size), ("$now", now));
+        foreach (var name in names)
+        {
+            db.Execute("INSERT INTO names(name, image_id, added) VALUES ($n, $id, $now) ON CONFLICT(name) DO UPDATE SET image_id = $id, added = $now",
+                tx, ("$n", name), ("$id", id.ToString()), ("$now", now));
+        }
+        tx.Commit();
+    }
+
+    public void AddName(Digest id, string name) => Put(Get(id) ?? throw StrataException.NotFound($"image {id} not known"), name);
+
+    private void Put(ImageRecord r, string name) => Put(r.Id, r.ManifestDigest, r.ManifestMediaType, r.Created, r.Size, [name]);
+
+    /// <summary>Removes a name; returns true when it was the last name of an image.</summary>
+    public void RemoveName(string name) => db.Execute("DELETE FROM names WHERE name = $n", null, ("$n", name));
+
+    public void Delete(Digest id) => db.Execute("DELETE FROM images WHERE id = $id", null, ("$id", id.ToString()));
+
+    public ImageRecord? Get(Digest id) => Query("WHERE i.id = $p", id.ToString()).FirstOrDefault();
+
+    public IReadOnlyList<ImageRecord> List() => Query("", null);
+
+    public Digest? FindByName(string name) =>
+        db.Scalar("SELECT image_id FROM names WHERE name = $n", null, ("$n", name)) is string s ? Digest.Parse(s) : null;
+
+    /// <summary>Image IDs whose hex starts with the prefix (docker accepts unique ID prefixes).</summary>
+    public IReadOnlyList<Digest> FindByIdPrefix(string hexPrefix)
+    {
+        using var cmd = db.Command("SELECT id FROM images WHERE id >= $lo AND id < $hi", null,
+            ("$lo", "sha256:" + hexPrefix), ("$hi", "sha256:" + hexPrefix + "~"));
+        using var r = cmd.ExecuteReader();
+        var list = new List<Digest>();
+        while (r.Read()) list.Add(Digest.Parse(r.GetString(0)));
+        return list;
+    }
+
+    public IReadOnlyList<ImageRecord> FindByManifest(Digest manifest) => Query("WHERE i.manifest_digest = $p", manifest.ToString());
+
+    public void PutLayerInfo(Digest blob, Digest diffId, long uncompressedSize) =>
+        db.Execute("INSERT OR REPLACE INTO layer_info(blob_digest, diff_id, uncompressed_size) VALUES ($b, $d, $s)",
+            null, ("$b", blob.ToString()), ("$d", diffId.ToString()), ("$s", uncompressedSize));
+
+    public (Digest DiffId, long UncompressedSize)? GetLayerInfo(Digest blob)
+    {
+        using var cmd = db.Command("SELECT diff_id, uncompressed_size FROM layer_info WHERE blob_digest = $b", null, ("$b", blob.ToString()));
+        using var r = cmd.ExecuteReader();
+        return r.Read() ? (Digest.Parse(r.GetString(0)), r.GetInt64(1)) : null;
+    }
+
+    private List<ImageRecord> Query(string where, string? p)
+    {
+        using var cmd = db.Command($"""
+            SELECT i.id, i.manifest_digest, i.manifest_media_type, i.created, i.size,
+                   (SELECT group_concat(n.name, char(10)) FROM (SELECT name FROM names WHERE image_id = i.id ORDER BY added, name) n)
+            FROM images i {where} ORDER BY i.added DESC, i.id
+            """, null, ("$p", p));
+        using var r = cmd.ExecuteReader();
+        var list = new List<ImageRecord>();
+        while (r.Read())
+        {
+            list.Add(new ImageRecord(
+                Digest.Parse(r.GetString(0)), Digest.Parse(r.GetString(1)), r.GetString(2),
+                r.IsDBNull(3) ? null : DateTimeOffset.Parse(r.GetString(3), CultureInfo.InvariantCulture),
+                r.GetInt64(4),
+                r.IsDBNull(5) ? [] : r.GetString(5).Split('\n')));
+        }
+        return list;
+    }
+}

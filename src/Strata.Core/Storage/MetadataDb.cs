@@ -1,0 +1,86 @@
+using Microsoft.Data.Sqlite;
+
+namespace Strata.Storage;
+
+/// <summary>
+/// The store's metadata in SQLite (WAL): transactions keep several strata processes on one root consistent,
+/// and a kill -9 at any moment leaves either the old or the new state.
+/// </summary>
+public sealed class MetadataDb : IDisposable
+{
+    private const int SchemaVersion = 1;
+    private readonly SqliteConnection _connection;
+
+    public MetadataDb(string path)
+    {
+        _connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+            DefaultTimeout = 30,
+        }.ToString());
+        _connection.Open();
+        Execute("PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+        Migrate();
+    }
+
+    public SqliteConnection Connection => _connection;
+
+    private void Migrate()
+    {
+        using var tx = _connection.BeginTransaction(deferred: false);
+        long version = (long)(Scalar("PRAGMA user_version", tx) ?? 0L);
+        if (version < 1)
+        {
+            Execute("""
+                CREATE TABLE images (
+                    id TEXT PRIMARY KEY,
+                    manifest_digest TEXT NOT NULL,
+                    manifest_media_type TEXT NOT NULL,
+                    created TEXT,
+                    size INTEGER NOT NULL,
+                    added TEXT NOT NULL);
+                CREATE TABLE names (
+                    name TEXT PRIMARY KEY,
+                    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+                    added TEXT NOT NULL);
+                CREATE INDEX names_image ON names(image_id);
+                CREATE TABLE layer_info (
+                    blob_digest TEXT PRIMARY KEY,
+                    diff_id TEXT NOT NULL,
+                    uncompressed_size INTEGER NOT NULL);
+                """, tx);
+        }
+        if (version > SchemaVersion)
+            throw new Errors.StrataException(Errors.ErrorKind.FailedPrecondition,
+                $"the store was written by a newer strata (schema {version} > {SchemaVersion})");
+        Execute($"PRAGMA user_version = {SchemaVersion}", tx);
+        tx.Commit();
+    }
+
+    public SqliteTransaction BeginWrite() => _connection.BeginTransaction(deferred: false);
+
+    public int Execute(string sql, SqliteTransaction? tx = null, params (string Name, object? Value)[] parameters)
+    {
+        using var cmd = Command(sql, tx, parameters);
+        return cmd.ExecuteNonQuery();
+    }
+
+    public object? Scalar(string sql, SqliteTransaction? tx = null, params (string Name, object? Value)[] parameters)
+    {
+        using var cmd = Command(sql, tx, parameters);
+        return cmd.ExecuteScalar();
+    }
+
+    public SqliteCommand Command(string sql, SqliteTransaction? tx, params (string Name, object? Value)[] parameters)
+    {
+        var cmd = _connection.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = tx;
+        foreach (var (name, value) in parameters) cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        return cmd;
+    }
+
+    public void Dispose() => _connection.Dispose();
+}

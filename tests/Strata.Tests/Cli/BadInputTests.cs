@@ -1,0 +1,134 @@
+using System.Text.Json;
+using Strata.Tests.Infrastructure;
+
+namespace Strata.Tests.Cli;
+
+/// <summary>
+/// Malformed input: a clear one-line error, a non-zero exit, and a store left exactly as it was
+/// (no image named, no blob left behind).
+/// </summary>
+public class BadInputTests
+{
+    private static (string Layout, string ManifestPath, JsonDocument Manifest) CopyLayout(TempDir tmp, string image = "busybox")
+    {
+        var sample = SampleImages.Get(image);
+        var layout = tmp.Sub("layout");
+        Tool.Run("cp", "-a", sample.LayoutDir + "/.", layout);
+        var digest = LoadUnpackInteropTests.ManifestDigest(layout, sample.Tag);
+        var path = BlobPath(layout, digest);
+        return (layout, path, JsonDocument.Parse(File.ReadAllBytes(path)));
+    }
+
+    private static string BlobPath(string layout, string digest) =>
+        Path.Combine(layout, "blobs", "sha256", digest["sha256:".Length..]);
+
+    private static string LayerPath(string layout, JsonDocument manifest) =>
+        BlobPath(layout, manifest.RootElement.GetProperty("layers")[0].GetProperty("digest").GetString()!);
+
+    private static void AssertRejected(string root, CliResult r, int exitCode, string messagePart)
+    {
+        Assert.Equal(exitCode, r.ExitCode);
+        var line = r.Stderr.Trim();
+        Assert.StartsWith("strata: error: ", line);
+        Assert.DoesNotContain('\n', line);
+        Assert.Contains(messagePart, line, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("", StrataCli.Run(root, "images", "-q").Ok().Stdout.Trim());
+        var blobs = Path.Combine(root, "blobs", "sha256");
+        Assert.True(!Directory.Exists(blobs) || !Directory.EnumerateFiles(blobs).Any(), "blobs left behind: " + string.Join(", ", Directory.EnumerateFiles(blobs)));
+        var ingest = Path.Combine(root, "ingest");
+        Assert.True(!Directory.Exists(ingest) || !Directory.EnumerateFiles(ingest).Any(), "ingest files left behind");
+    }
+
+    [Fact]
+    public void TruncatedGzipLayer()
+    {
+        using var tmp = new TempDir();
+        var (layout, _, manifest) = CopyLayout(tmp);
+        var layer = LayerPath(layout, manifest);
+        var bytes = File.ReadAllBytes(layer);
+        File.WriteAllBytes(layer, bytes[..(bytes.Length / 2)]);
+        var root = tmp.Sub("root");
+        AssertRejected(root, StrataCli.Run(root, "load", "-i", layout), 5, "truncated");
+    }
+
+    [Fact]
+    public void FlippedByteIsADigestMismatch()
+    {
+        using var tmp = new TempDir();
+        var (layout, _, manifest) = CopyLayout(tmp);
+        var layer = LayerPath(layout, manifest);
+        var bytes = File.ReadAllBytes(layer);
+        bytes[bytes.Length / 2] ^= 0x40;
+        File.WriteAllBytes(layer, bytes);
+        var root = tmp.Sub("root");
+        AssertRejected(root, StrataCli.Run(root, "load", "-i", layout), 5, "digest mismatch");
+    }
+
+    [Fact]
+    public void ManifestNamingAMissingBlob()
+    {
+        using var tmp = new TempDir();
+        var (layout, _, manifest) = CopyLayout(tmp);
+        File.Delete(LayerPath(layout, manifest));
+        var root = tmp.Sub("root");
+        AssertRejected(root, StrataCli.Run(root, "load", "-i", layout), 3, "missing");
+    }
+
+    [Theory]
+    [InlineData("{\"hello\": 1}", "not an image manifest")]
+    [InlineData("{\"schemaVersion\": 2, \"layers\": [], ", "not valid JSON")]
+    public void ManifestThatIsNotAManifest(string json, string message)
+    {
+        using var tmp = new TempDir();
+        var (layout, manifestPath, _) = CopyLayout(tmp);
+        ReplaceManifest(layout, manifestPath, System.Text.Encoding.UTF8.GetBytes(json));
+        var root = tmp.Sub("root");
+        AssertRejected(root, StrataCli.Run(root, "load", "-i", layout), 5, message);
+    }
+
+    [Fact]
+    public void UnknownLayerMediaType()
+    {
+        using var tmp = new TempDir();
+        var (layout, manifestPath, _) = CopyLayout(tmp);
+        var text = File.ReadAllText(manifestPath).Replace("application/vnd.oci.image.layer.v1.tar+gzip", "application/vnd.example.layer.v9");
+        ReplaceManifest(layout, manifestPath, System.Text.Encoding.UTF8.GetBytes(text));
+        var root = tmp.Sub("root");
+        AssertRejected(root, StrataCli.Run(root, "load", "-i", layout), 6, "unknown media type");
+    }
+
+    [Fact]
+    public void BrokenTarHeaderFailsUnpackAndLeavesNoTarget()
+    {
+        using var tmp = new TempDir();
+        var root = tmp.Sub("root");
+        // A layer whose second header is garbage: import accepts bytes, unpack must refuse them cleanly.
+        var tar = Path.Combine(tmp.Path, "broken.tar");
+        var src = tmp.Sub("src");
+        File.WriteAllText(Path.Combine(src, "a"), "a");
+        File.WriteAllText(Path.Combine(src, "b"), "b");
+        Tool.Run("tar", "-cf", tar, "-C", src, "a", "b");
+        var bytes = File.ReadAllBytes(tar);
+        for (int i = 1024; i < 1024 + 100; i++) bytes[i] = (byte)'Z'; // second header's name and checksum region
+        bytes[1024 + 148] = (byte)'X';
+        File.WriteAllBytes(tar, bytes);
+        var id = StrataCli.Run(root, "import", tar, "localhost/broken:1").Ok().Stdout.Trim();
+        var target = Path.Combine(tmp.Path, "unpacked");
+        var r = StrataCli.Run(root, "unpack", id, target);
+        Assert.Equal(5, r.ExitCode);
+        Assert.Contains("tar header", r.Stderr);
+        Assert.False(Directory.Exists(target), "a failed unpack must leave no target behind");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(tmp.Path).Where(p => Path.GetFileName(p).Contains("strata-unpack")));
+    }
+
+    /// <summary>Puts new manifest bytes in the layout and points index.json at them.</summary>
+    private static void ReplaceManifest(string layout, string oldPath, byte[] content)
+    {
+        var digest = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content));
+        File.WriteAllBytes(Path.Combine(layout, "blobs", "sha256", digest), content);
+        var index = File.ReadAllText(Path.Combine(layout, "index.json"))
+            .Replace(Path.GetFileName(oldPath), digest)
+            .Replace($"\"size\":{new FileInfo(oldPath).Length}", $"\"size\":{content.Length}");
+        File.WriteAllText(Path.Combine(layout, "index.json"), index);
+    }
+}
