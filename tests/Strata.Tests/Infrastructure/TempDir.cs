@@ -72,7 +72,10 @@ public sealed class TempDir : IDisposable
 
     private static string PickRoot()
     {
-        foreach (var candidate in new[] { "/dev/shm/strata-tests", System.IO.Path.Combine(System.IO.Path.GetTempPath(), "strata-tests") })
+        // One root per user: a root-owned 0755 directory left by an earlier root run would lock others out.
+        var euid = Native.GetEuid();
+        var name = euid == 0 ? "strata-tests" : $"strata-tests-{euid}";
+        foreach (var candidate in new[] { System.IO.Path.Combine("/dev/shm", name), System.IO.Path.Combine(System.IO.Path.GetTempPath(), name) })
         {
             try
             {
