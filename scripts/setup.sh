@@ -9,8 +9,9 @@ packages=(
   # peers and fixtures the tests drive
   skopeo umoci podman buildah docker-registry runc fuse3 libfuse3-dev fuse-overlayfs
   busybox-static zstd pigz attr libarchive-tools apache2-utils squashfs-tools
+  libcap2-bin  # setcap: the kitchensink sample image carries a security.capability xattr
   # benchmarks
-  hyperfine openssl jq time
+  hyperfine openssl jq time debootstrap  # bench/
 )
 
 missing=()
