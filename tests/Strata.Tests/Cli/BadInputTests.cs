@@ -12,7 +12,7 @@ public class BadInputTests
     private static (string Layout, string ManifestPath, JsonDocument Manifest) CopyLayout(TempDir tmp, string image = "busybox")
     {
         var sample = SampleImages.Get(image);
-        var layout = tmp.Sub("layout");
+        var layout = tmp.CreateDirectory("layout");
         Tool.Run("cp", "-a", sample.LayoutDir + "/.", layout);
         var digest = LoadUnpackInteropTests.ManifestDigest(layout, sample.Tag);
         var path = BlobPath(layout, digest);
@@ -47,7 +47,7 @@ public class BadInputTests
         var layer = LayerPath(layout, manifest);
         var bytes = File.ReadAllBytes(layer);
         File.WriteAllBytes(layer, bytes[..(bytes.Length / 2)]);
-        var root = tmp.Sub("root");
+        var root = tmp.CreateDirectory("root");
         AssertRejected(root, StrataCli.Run(root, "load", "-i", layout), 5, "truncated");
     }
 
@@ -60,7 +60,7 @@ public class BadInputTests
         var bytes = File.ReadAllBytes(layer);
         bytes[bytes.Length / 2] ^= 0x40;
         File.WriteAllBytes(layer, bytes);
-        var root = tmp.Sub("root");
+        var root = tmp.CreateDirectory("root");
         AssertRejected(root, StrataCli.Run(root, "load", "-i", layout), 5, "digest mismatch");
     }
 
@@ -70,7 +70,7 @@ public class BadInputTests
         using var tmp = new TempDir();
         var (layout, _, manifest) = CopyLayout(tmp);
         File.Delete(LayerPath(layout, manifest));
-        var root = tmp.Sub("root");
+        var root = tmp.CreateDirectory("root");
         AssertRejected(root, StrataCli.Run(root, "load", "-i", layout), 3, "missing");
     }
 
@@ -82,7 +82,7 @@ public class BadInputTests
         using var tmp = new TempDir();
         var (layout, manifestPath, _) = CopyLayout(tmp);
         ReplaceManifest(layout, manifestPath, System.Text.Encoding.UTF8.GetBytes(json));
-        var root = tmp.Sub("root");
+        var root = tmp.CreateDirectory("root");
         AssertRejected(root, StrataCli.Run(root, "load", "-i", layout), 5, message);
     }
 
@@ -93,7 +93,7 @@ public class BadInputTests
         var (layout, manifestPath, _) = CopyLayout(tmp);
         var text = File.ReadAllText(manifestPath).Replace("application/vnd.oci.image.layer.v1.tar+gzip", "application/vnd.example.layer.v9");
         ReplaceManifest(layout, manifestPath, System.Text.Encoding.UTF8.GetBytes(text));
-        var root = tmp.Sub("root");
+        var root = tmp.CreateDirectory("root");
         AssertRejected(root, StrataCli.Run(root, "load", "-i", layout), 6, "unknown media type");
     }
 
@@ -101,10 +101,10 @@ public class BadInputTests
     public void BrokenTarHeaderFailsUnpackAndLeavesNoTarget()
     {
         using var tmp = new TempDir();
-        var root = tmp.Sub("root");
+        var root = tmp.CreateDirectory("root");
         // A layer whose second header is garbage: import accepts bytes, unpack must refuse them cleanly.
         var tar = Path.Combine(tmp.Path, "broken.tar");
-        var src = tmp.Sub("src");
+        var src = tmp.CreateDirectory("src");
         File.WriteAllText(Path.Combine(src, "a"), "a");
         File.WriteAllText(Path.Combine(src, "b"), "b");
         Tool.Run("tar", "-cf", tar, "-C", src, "a", "b");
@@ -118,7 +118,7 @@ public class BadInputTests
         Assert.Equal(5, r.ExitCode);
         Assert.Contains("tar header", r.Stderr);
         Assert.False(Directory.Exists(target), "a failed unpack must leave no target behind");
-        Assert.Empty(Directory.EnumerateFileSystemEntries(tmp.Path).Where(p => Path.GetFileName(p).Contains("strata-unpack")));
+        Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(tmp.Path), p => Path.GetFileName(p).Contains("strata-unpack"));
     }
 
     /// <summary>Puts new manifest bytes in the layout and points index.json at them.</summary>

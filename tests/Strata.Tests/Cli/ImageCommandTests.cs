@@ -8,7 +8,7 @@ public class ImageCommandTests
 {
     private static string MakeRootfs(TempDir tmp)
     {
-        var rootfs = tmp.Sub("rootfs");
+        var rootfs = tmp.CreateDirectory("rootfs");
         Directory.CreateDirectory(Path.Combine(rootfs, "etc"));
         File.WriteAllText(Path.Combine(rootfs, "etc", "hostname"), "strata\n");
         File.WriteAllBytes(Path.Combine(rootfs, "data.bin"), new byte[123_456]);
@@ -20,7 +20,7 @@ public class ImageCommandTests
     public void ImportListInspectHistory()
     {
         using var tmp = new TempDir();
-        var root = tmp.Sub("root");
+        var root = tmp.CreateDirectory("root");
         var id = StrataCli.Run(root, "import", MakeRootfs(tmp), "example.com/team/app:v1", "-m", "first").Ok().Stdout.Trim();
         Assert.Matches("^sha256:[0-9a-f]{64}$", id);
 
@@ -51,7 +51,7 @@ public class ImageCommandTests
     public void TagAndRmiFollowDocker()
     {
         using var tmp = new TempDir();
-        var root = tmp.Sub("root");
+        var root = tmp.CreateDirectory("root");
         var id = StrataCli.Run(root, "import", MakeRootfs(tmp), "app").Ok().Stdout.Trim();
         StrataCli.Run(root, "tag", "app", "app:v2", "localhost:5000/app:v3").Ok();
         var names = StrataCli.Run(root, "images").Ok().Stdout;
@@ -74,7 +74,7 @@ public class ImageCommandTests
     public void UnknownImageIsOneLineAndExit3()
     {
         using var tmp = new TempDir();
-        var r = StrataCli.Run(tmp.Sub("root"), "inspect", "nope");
+        var r = StrataCli.Run(tmp.CreateDirectory("root"), "inspect", "nope");
         Assert.Equal(3, r.ExitCode);
         Assert.Equal("strata: error: image not known: nope", r.Stderr.Trim());
     }
@@ -83,7 +83,7 @@ public class ImageCommandTests
     public void ImportedTarballKeepsItsBytesAsTheLayer()
     {
         using var tmp = new TempDir();
-        var root = tmp.Sub("root");
+        var root = tmp.CreateDirectory("root");
         var tar = Path.Combine(tmp.Path, "rootfs.tar");
         Tool.Run("tar", "-cf", tar, "-C", MakeRootfs(tmp), ".");
         StrataCli.Run(root, "import", tar, "t:1").Ok();

@@ -10,8 +10,8 @@ public class LoadUnpackInteropTests
 {
     public static TheoryData<string, string> Sources => new()
     {
-        { "busybox", "layout" }, { "busybox", "oci-archive" }, { "busybox", "docker-archive" }, { "busybox-zstd", "layout" },
-        { "kitchensink", "layout" }, { "kitchensink", "oci-archive" }, { "kitchensink", "docker-archive" },
+        { "busybox", "layout" }, { "busybox", "oci-archive" }, { "busybox", "docker-archive" }, { "busybox", "zstd" },
+        { "kitchensink", "layout" }, { "kitchensink", "oci-archive" }, { "kitchensink", "docker-archive" }, { "kitchensink", "zstd" },
     };
 
     [Theory]
@@ -23,16 +23,17 @@ public class LoadUnpackInteropTests
         Requires.Tool("skopeo");
         var sample = SampleImages.Get(image);
         using var tmp = new TempDir();
-        var root = tmp.Sub("root");
+        var root = tmp.CreateDirectory("root");
         var input = form switch
         {
             "layout" => sample.LayoutDir,
             "oci-archive" => sample.OciArchive,
+            "zstd" => sample.ZstdLayoutDir,
             _ => sample.DockerArchive,
         };
         var id = StrataCli.Run(root, "load", "-q", "-i", input).Ok().Stdout.Trim();
         Assert.StartsWith("sha256:", id);
-        var target = tmp.Sub("rootfs");
+        var target = tmp.CreateDirectory("rootfs");
         StrataCli.Run(root, "unpack", id, target).Ok();
         var differences = TreeComparer.Compare(sample.RootfsFromUmoci, target);
         Assert.True(differences.Count == 0, string.Join('\n', differences.Take(40)));
@@ -44,7 +45,7 @@ public class LoadUnpackInteropTests
         Requires.Tool("skopeo");
         var sample = SampleImages.Get("kitchensink");
         using var tmp = new TempDir();
-        var root = tmp.Sub("root");
+        var root = tmp.CreateDirectory("root");
         var ids = new[] { sample.LayoutDir, sample.OciArchive, sample.DockerArchive }
             .Select(input => StrataCli.Run(root, "load", "-q", "-i", input).Ok().Stdout.Trim())
             .ToList();
@@ -59,9 +60,9 @@ public class LoadUnpackInteropTests
         Requires.Tool("skopeo");
         var sample = SampleImages.Get("kitchensink");
         using var tmp = new TempDir();
-        var root = tmp.Sub("root");
+        var root = tmp.CreateDirectory("root");
         var id = StrataCli.Run(root, "load", "-q", "-i", sample.LayoutDir).Ok().Stdout.Trim();
-        var outDir = tmp.Sub("saved");
+        var outDir = tmp.CreateDirectory("saved");
         StrataCli.Run(root, "tag", id, "localhost/kitchensink:v1").Ok();
         StrataCli.Run(root, "save", "--format", "oci-dir", "-o", outDir, "localhost/kitchensink:v1").Ok();
 

@@ -15,15 +15,15 @@ public class SaveInteropTests
         Requires.Tool("umoci");
         var sample = SampleImages.Get(image);
         using var tmp = new TempDir();
-        var root = tmp.Sub("root");
+        var root = tmp.CreateDirectory("root");
         // Loaded from the docker archive: strata must write the OCI form itself.
         var id = StrataCli.Run(root, "load", "-q", "-i", sample.DockerArchive).Ok().Stdout.Trim();
         StrataCli.Run(root, "tag", id, "localhost/sample:v1").Ok();
-        var layout = tmp.Sub("layout");
+        var layout = tmp.CreateDirectory("layout");
         StrataCli.Run(root, "save", "--format", "oci-dir", "-o", layout, "localhost/sample:v1").Ok();
 
         Tool.Run("skopeo", "inspect", $"oci:{layout}:localhost/sample:v1");
-        var bundle = tmp.Sub("bundle");
+        var bundle = tmp.CreateDirectory("bundle");
         Tool.Run("umoci", "unpack", "--image", $"{layout}:localhost/sample:v1", bundle);
         var differences = TreeComparer.Compare(sample.RootfsFromUmoci, Path.Combine(bundle, "rootfs"));
         Assert.True(differences.Count == 0, string.Join('\n', differences.Take(40)));
@@ -36,7 +36,7 @@ public class SaveInteropTests
         Requires.Tool("podman");
         var sample = SampleImages.Get("busybox");
         using var tmp = new TempDir();
-        var root = tmp.Sub("root");
+        var root = tmp.CreateDirectory("root");
         var id = StrataCli.Run(root, "load", "-q", "-i", sample.LayoutDir).Ok().Stdout.Trim();
         StrataCli.Run(root, "tag", id, "localhost/bb:1").Ok();
         var docker = Path.Combine(tmp.Path, "bb-docker.tar");
@@ -49,7 +49,7 @@ public class SaveInteropTests
         Tool.Run("skopeo", "inspect", $"oci-archive:{oci}");
 
         // podman with a private store, so the test touches nothing of the machine's.
-        var podman = new[] { "--root", tmp.Sub("podman-root"), "--runroot", tmp.Sub("podman-run"), "--storage-driver", "vfs" };
+        var podman = new[] { "--root", tmp.CreateDirectory("podman-root"), "--runroot", tmp.CreateDirectory("podman-run"), "--storage-driver", "vfs" };
         var loaded = Tool.Run("podman", [.. podman, "load", "-i", docker]).Stdout;
         Assert.Contains("localhost/bb:1", loaded);
         var podmanId = Tool.Run("podman", [.. podman, "image", "inspect", "--format", "{{.Id}}", "localhost/bb:1"]).Stdout.Trim();
