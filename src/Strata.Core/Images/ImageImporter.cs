@@ -16,6 +16,9 @@ internal sealed class ImageImporter(StrataStore store, IBlobSource source)
     /// <summary>Every blob the imported images reference (so a caller can drop what it ingested for nothing).</summary>
     public HashSet<Digest> Referenced { get; } = [];
 
+    /// <summary>Blobs this import put into the store (to remove them again when the import fails).</summary>
+    public HashSet<Digest> Added { get; } = [];
+
     public IReadOnlyList<LoadedImage> ImportIndex(byte[] rawIndex, bool namesFromRefs, byte[]? dockerManifest = null)
     {
         var index = OciDocuments.ParseIndex(rawIndex);
@@ -69,6 +72,7 @@ internal sealed class ImageImporter(StrataStore store, IBlobSource source)
             }
             var rawManifest = OciDocuments.Serialize(manifest, OciJsonContext.Default.ImageManifest);
             var manifestDesc = store.Content.Put(MediaTypes.DockerManifest, rawManifest);
+            Added.Add(manifestDesc.Digest);
             var names = (entry.RepoTags ?? []).Select(t => ImageReference.Parse(t).ToString()).ToList();
             result.Add(ImportManifest(manifestDesc, names, null));
         }
@@ -143,6 +147,7 @@ internal sealed class ImageImporter(StrataStore store, IBlobSource source)
         }
         using var s = source.TryOpen(desc.Digest) ?? throw StrataException.NotFound($"blob {desc.Digest} ({desc.MediaType}) is missing");
         store.Content.IngestAsync(s, desc.Digest, desc.Size).GetAwaiter().GetResult();
+        Added.Add(desc.Digest);
     }
 
     private static Descriptor PickPlatform(ImageIndex index, Digest indexDigest)

@@ -28,7 +28,17 @@ public sealed class ImageLoader(StrataStore store)
         if (!File.Exists(layoutFile) || !File.Exists(indexFile))
             throw StrataException.Invalid($"{dir} is not an OCI image layout (oci-layout or index.json missing)");
         CheckLayoutHeader(File.ReadAllBytes(layoutFile));
-        return new ImageImporter(store, source).ImportIndex(ReadBounded(indexFile), namesFromRefs: true);
+        var importer = new ImageImporter(store, source);
+        try
+        {
+            return importer.ImportIndex(ReadBounded(indexFile), namesFromRefs: true);
+        }
+        catch
+        {
+            // Nothing names what a failed load brought in: take it out again.
+            foreach (var d in importer.Added) store.Content.Delete(d);
+            throw;
+        }
     }
 
     private IReadOnlyList<LoadedImage> LoadArchive(string path, CancellationToken cancellationToken)
@@ -76,22 +86,29 @@ public sealed class ImageLoader(StrataStore store)
             }
         }
 
-            if (metadata.TryGetValue("index.json", out var index))
+            var importer = new ImageImporter(store, new StoreBlobSource(store.Content));
+            try
             {
-                if (metadata.TryGetValue("oci-layout", out var header)) CheckLayoutHeader(header);
-                var importer = new ImageImporter(store, new StoreBlobSource(store.Content));
-                var loaded = importer.ImportIndex(index, namesFromRefs: true, dockerManifest: metadata.GetValueOrDefault("manifest.json"));
-                referenced.UnionWith(importer.Referenced);
-                return loaded;
+                if (metadata.TryGetValue("index.json", out var index))
+                {
+                    if (metadata.TryGetValue("oci-layout", out var header)) CheckLayoutHeader(header);
+                    return importer.ImportIndex(index, namesFromRefs: true, dockerManifest: metadata.GetValueOrDefault("manifest.json"));
+                }
+                if (metadata.TryGetValue("manifest.json", out var dockerManifest))
+                    return importer.ImportDockerArchive(dockerManifest, name => Lookup(files, links, name));
+                throw StrataException.Invalid($"{path} is neither an OCI archive (index.json) nor a docker archive (manifest.json)");
             }
-            if (metadata.TryGetValue("manifest.json", out var dockerManifest))
+            finally
             {
-                var importer = new ImageImporter(store, new StoreBlobSource(store.Content));
-                var loaded = importer.ImportDockerArchive(dockerManifest, name => Lookup(files, links, name));
                 referenced.UnionWith(importer.Referenced);
-                return loaded;
+                added.UnionWith(importer.Added);
             }
-            throw StrataException.Invalid($"{path} is neither an OCI archive (index.json) nor a docker archive (manifest.json)");
+        }
+        catch
+        {
+            // Nothing names what a failed load brought in: take it out again.
+            referenced.Clear();
+            throw;
         }
         finally
         {

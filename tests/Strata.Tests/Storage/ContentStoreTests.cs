@@ -8,7 +8,10 @@ public class ContentStoreTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "strata-cs-" + Guid.NewGuid().ToString("N"));
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    public void Dispose()
+    {
+        if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
+    }
 
     [Fact]
     public async Task IngestVerifiesAndPublishesAtomically()

@@ -7,7 +7,10 @@ public class ImageStoreTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "strata-is-" + Guid.NewGuid().ToString("N"));
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    public void Dispose()
+    {
+        if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
+    }
 
     [Fact]
     public void NamesMoveBetweenImagesAndResolve()
