@@ -146,6 +146,8 @@ public sealed class TarReader : IDisposable
             MTimeSeconds = pax?.MTimeSeconds ?? Number(TarHeader.MTimeOffset, TarHeader.MTimeLength, offset),
             MTimeNanoseconds = pax?.MTimeSeconds != null ? pax.MTimeNanoseconds : 0,
         };
+        // A hard link names another entry of the archive: the same normalisation as names applies.
+        if (type == (byte)TarEntryType.HardLink) entry.LinkName = NormalizeName(entry.LinkName);
         _currentName = entry.Name;
         if (ustar || gnu)
         {
