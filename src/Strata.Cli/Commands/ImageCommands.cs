@@ -11,13 +11,25 @@ public static partial class ImageCommands
 {
     public static Command Load()
     {
-        var input = new Option<string>("--input", "-i") { Description = "docker-archive or oci-archive tar, or OCI layout directory", Required = true };
+        var input = new Option<string?>("--input", "-i") { Description = "docker-archive or oci-archive tar, or OCI layout directory (default: standard input)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the image IDs" };
         var cmd = new Command("load", "Load images from an archive or an OCI layout") { input, quiet };
         cmd.SetAction(p => Cli.WithStore(p, store =>
         {
             IReadOnlyList<LoadedImage> loaded;
-            using (StoreLock.Shared(store.Root)) loaded = new ImageLoader(store).Load(p.GetValue(input)!);
+            var path = p.GetValue(input);
+            using (StoreLock.Shared(store.Root))
+            {
+                if (path is null or "-")
+                {
+                    using var stdin = Console.OpenStandardInput();
+                    loaded = new ImageLoader(store).Load(stdin, "standard input");
+                }
+                else
+                {
+                    loaded = new ImageLoader(store).Load(path);
+                }
+            }
             foreach (var image in loaded)
             {
                 if (p.GetValue(quiet)) Console.WriteLine(image.Id);
@@ -31,7 +43,7 @@ public static partial class ImageCommands
 
     public static Command Save()
     {
-        var output = new Option<string>("--output", "-o") { Description = "Where to write", Required = true };
+        var output = new Option<string?>("--output", "-o") { Description = "Where to write (default: standard output, for archives)" };
         var format = new Option<string>("--format") { Description = "docker-archive, oci-archive or oci-dir", DefaultValueFactory = _ => "docker-archive" };
         format.AcceptOnlyFromAmong("docker-archive", "oci-archive", "oci-dir");
         var images = new Argument<string[]>("IMAGE") { Arity = ArgumentArity.OneOrMore };
@@ -45,7 +57,18 @@ public static partial class ImageCommands
                 "oci-dir" => SaveFormat.OciDir,
                 _ => SaveFormat.DockerArchive,
             };
-            new ImageSaver(store).Save(list, p.GetValue(output)!, f);
+            var path = p.GetValue(output);
+            if (path is null or "-")
+            {
+                if (f == SaveFormat.OciDir) throw StrataException.BadArgument("oci-dir needs --output DIR");
+                if (!Console.IsOutputRedirected) throw StrataException.BadArgument("refusing to write an archive to a terminal: use --output or redirect");
+                using var stdout = Console.OpenStandardOutput();
+                new ImageSaver(store).Save(list, stdout, f);
+            }
+            else
+            {
+                new ImageSaver(store).Save(list, path, f);
+            }
             return 0;
         }));
         return cmd;
@@ -71,12 +94,16 @@ public static partial class ImageCommands
             var src = p.GetValue(source)!;
             if (!File.Exists(src) && !Directory.Exists(src)) throw StrataException.NotFound($"no such file or directory: {src}");
             LoadedImage image;
-            using (StoreLock.Shared(store.Root)) image = new ImageBuilder(store).Import(src, names, comment: p.GetValue(message));
+            using (StoreLock.Shared(store.Root)) image = new ImageBuilder(store).Import(src, names, comment: p.GetValue(message), sourceDateEpoch: SourceDateEpoch());
             Console.WriteLine(image.Id);
             return 0;
         }));
         return cmd;
     }
+
+    /// <summary>The reproducible-builds convention: SOURCE_DATE_EPOCH fixes timestamps.</summary>
+    private static long? SourceDateEpoch() =>
+        long.TryParse(Environment.GetEnvironmentVariable("SOURCE_DATE_EPOCH"), System.Globalization.CultureInfo.InvariantCulture, out var v) ? v : null;
 
     public static Command Tag()
     {

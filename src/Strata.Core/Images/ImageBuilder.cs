@@ -53,12 +53,13 @@ public sealed class ImageBuilder(StrataStore store)
     }
 
     /// <summary>docker import: a rootfs directory or tarball becomes a one-layer image.</summary>
-    public LoadedImage Import(string source, IReadOnlyList<string> names, string? comment = null, Compression compression = Compression.Gzip)
+    public LoadedImage Import(string source, IReadOnlyList<string> names, string? comment = null,
+        Compression compression = Compression.Gzip, long? sourceDateEpoch = null)
     {
         Descriptor layer;
         if (Directory.Exists(source))
         {
-            layer = WriteLayer(Archive.Changes.DirectoryDiffer.Diff(null, source), compression);
+            layer = WriteLayer(Archive.Changes.DirectoryDiffer.Diff(null, source), compression, sourceDateEpoch);
         }
         else
         {
@@ -66,7 +67,8 @@ public sealed class ImageBuilder(StrataStore store)
             layer = WriteLayerFromTar(f, compression);
         }
         var diffId = store.Images.GetLayerInfo(layer.Digest)!.Value.DiffId;
-        var now = DateTimeOffset.UtcNow;
+        // SOURCE_DATE_EPOCH makes the image reproducible: same tree, same epoch, same image ID.
+        var now = sourceDateEpoch is { } epoch ? DateTimeOffset.FromUnixTimeSeconds(epoch) : DateTimeOffset.UtcNow;
         now = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerSecond));
         var platform = Platform.Current;
         var config = new ImageConfig

@@ -18,8 +18,13 @@ public sealed class ImageLoader(StrataStore store)
     {
         if (Directory.Exists(path)) return LoadLayout(path, new LayoutBlobSource(path));
         if (!File.Exists(path)) throw StrataException.NotFound($"no such file or directory: {path}");
-        return LoadArchive(path, cancellationToken);
+        using var file = File.OpenRead(path);
+        return LoadArchive(file, path, cancellationToken);
     }
+
+    /// <summary>Loads a docker or OCI archive from a stream (docker load reads standard input).</summary>
+    public IReadOnlyList<LoadedImage> Load(Stream archive, string name, CancellationToken cancellationToken = default) =>
+        LoadArchive(archive, name, cancellationToken);
 
     private IReadOnlyList<LoadedImage> LoadLayout(string dir, IBlobSource source)
     {
@@ -41,7 +46,7 @@ public sealed class ImageLoader(StrataStore store)
         }
     }
 
-    private IReadOnlyList<LoadedImage> LoadArchive(string path, CancellationToken cancellationToken)
+    private IReadOnlyList<LoadedImage> LoadArchive(Stream archive, string path, CancellationToken cancellationToken)
     {
         // One pass over the archive: every member file goes into the store (verified by name when it is a
         // blobs/ALG/HEX path); the small metadata files are kept aside. Unreferenced new blobs go at the end.
@@ -52,8 +57,7 @@ public sealed class ImageLoader(StrataStore store)
         var referenced = new HashSet<Digest>();
         try
         {
-        using (var file = File.OpenRead(path))
-        using (var raw = Archive.Compression.LayerStreams.OpenDecompressed(file, out _))
+        using (var raw = Archive.Compression.LayerStreams.OpenDecompressed(archive, out _, leaveOpen: true))
         using (var reader = new TarReader(raw))
         {
             while (reader.Next() is { } entry)

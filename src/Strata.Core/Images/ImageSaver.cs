@@ -32,6 +32,15 @@ public sealed class ImageSaver(StrataStore store)
         }
     }
 
+    /// <summary>Streams an archive (docker save without -o writes to standard output).</summary>
+    public void Save(IReadOnlyList<(LocalImage Image, string? Name)> images, Stream output, SaveFormat format)
+    {
+        if (images.Count == 0) throw StrataException.BadArgument("no image to save");
+        using var sink = new TarSink(output);
+        if (format == SaveFormat.DockerArchive) WriteDocker(images, sink);
+        else WriteOci(images, sink, []);
+    }
+
     /// <summary>Writes to a temporary file and renames it, so a failed save leaves no half archive behind.</summary>
     private static void WriteArchive(string output, Action<IArchiveSink> write)
     {

@@ -93,3 +93,36 @@ public class ImageCommandTests
         Assert.Equal("sha256:" + sha, diffId);
     }
 }
+
+/// <summary>docker's pipes: save to standard output, load from standard input; reproducible imports.</summary>
+public class ImageStreamTests
+{
+    [Fact]
+    public void SaveToStdoutLoadFromStdin()
+    {
+        var sample = SampleImages.Get("busybox");
+        using var tmp = new TempDir();
+        var a = tmp.CreateDirectory("a");
+        var b = tmp.CreateDirectory("b");
+        var id = StrataCli.Run(a, "load", "-q", "-i", sample.DockerArchive).Ok().Stdout.Trim();
+        var piped = Tool.Run("sh", "-c", $"{StrataCli.ShellPrefix(a)} save {id} | {StrataCli.ShellPrefix(b)} load -q").Stdout.Trim();
+        Assert.Equal(id, piped);
+        var oci = Tool.Run("sh", "-c", $"{StrataCli.ShellPrefix(a)} save --format oci-archive {id} | {StrataCli.ShellPrefix(b)} load -q").Stdout.Trim();
+        Assert.Equal(id, oci);
+    }
+
+    [Fact]
+    public void SourceDateEpochMakesImportReproducible()
+    {
+        using var tmp = new TempDir();
+        var rootfs = tmp.CreateDirectory("rootfs");
+        File.WriteAllText(Path.Combine(rootfs, "file"), "same");
+        Directory.CreateDirectory(Path.Combine(rootfs, "dir"));
+        string Import(string root) => Tool.Run("sh", "-c", $"SOURCE_DATE_EPOCH=1700000000 {StrataCli.ShellPrefix(root)} import '{rootfs}' r:1").Stdout.Trim();
+        var first = Import(tmp.CreateDirectory("r1"));
+        Thread.Sleep(1100);
+        File.SetLastWriteTimeUtc(Path.Combine(rootfs, "file"), DateTime.UtcNow); // newer than the epoch: clamped
+        var second = Import(tmp.CreateDirectory("r2"));
+        Assert.Equal(first, second);
+    }
+}

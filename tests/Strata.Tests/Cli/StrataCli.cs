@@ -19,6 +19,14 @@ public static class StrataCli
 {
     public static CliResult Run(string root, params string[] args) => RunIn(root, null, args);
 
+    /// <summary>The command as a shell word list, for pipelines: `strata --root ROOT`.</summary>
+    public static string ShellPrefix(string root)
+    {
+        var bin = Environment.GetEnvironmentVariable("STRATA_BIN");
+        var exe = string.IsNullOrEmpty(bin) ? $"dotnet '{Path.Combine(AppContext.BaseDirectory, "strata.dll")}'" : $"'{bin}'";
+        return $"{exe} --root '{root}'";
+    }
+
     public static CliResult RunIn(string root, string? workingDirectory, params string[] args)
     {
         var bin = Environment.GetEnvironmentVariable("STRATA_BIN");
