@@ -1,0 +1,25 @@
+using System.Runtime.InteropServices;
+using Strata.Errors;
+
+namespace Strata.Native;
+
+/// <summary>A failed system call: which one, on what, and the errno text.</summary>
+public sealed class ErrnoException(int errno, string operation, string path)
+    : StrataException(KindOf(errno), $"{operation} {path}: {Marshal.GetPInvokeErrorMessage(errno)}")
+{
+    public int Number { get; } = errno;
+
+    private static ErrorKind KindOf(int errno) => errno switch
+    {
+        Errno.ENOENT => ErrorKind.NotFound,
+        Errno.EEXIST => ErrorKind.AlreadyExists,
+        Errno.EPERM or Errno.EACCES => ErrorKind.PermissionDenied,
+        _ => ErrorKind.Internal,
+    };
+}
+
+public static class Errno
+{
+    public const int EPERM = 1, ENOENT = 2, EINTR = 4, EBADF = 9, EACCES = 13, EEXIST = 17, EXDEV = 18, ENOTDIR = 20,
+        EISDIR = 21, EINVAL = 22, ENOSPC = 28, ELOOP = 40, ENOTEMPTY = 39, ENODATA = 61, EOPNOTSUPP = 95, ENOSYS = 38;
+}
