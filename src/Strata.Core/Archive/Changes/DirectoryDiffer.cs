@@ -1,0 +1,101 @@
+using Strata.Archive.Tar;
+using Strata.Errors;
+
+namespace Strata.Archive.Changes;
+
+/// <summary>
+/// Layers from directory trees. With no lower tree, every entry of the upper one (a layer from a rootfs);
+/// else the changes from lower to upper: added and modified entries in full, deleted ones as whiteouts, and
+/// each directory whose children changed. Output is sorted (parents first), so the same trees give the same tar.
+/// </summary>
+public static class DirectoryDiffer
+{
+    public static IEnumerable<TarEntry> Diff(string? lowerRoot, string upperRoot)
+    {
+        var upper = FileNode.TryRead(Path.GetFullPath(upperRoot));
+        if (upper is null || !upper.IsDirectory) throw StrataException.NotFound($"not a directory: {upperRoot}");
+        var lower = lowerRoot is null ? null : FileNode.TryRead(Path.GetFullPath(lowerRoot));
+        if (lowerRoot is not null && (lower is null || !lower.IsDirectory)) throw StrataException.NotFound($"not a directory: {lowerRoot}");
+        return Emit(Walk(lower, upper, ""));
+    }
+
+    /// <summary>Hard links are found in emission order; each file's data is closed once the writer moved on.</summary>
+    private static IEnumerable<TarEntry> Emit(IEnumerable<(FileNode? Node, TarEntry Entry)> changes)
+    {
+        var links = new HardLinkTracker();
+        foreach (var (node, entry) in changes)
+        {
+            if (node is not null) links.Apply(node, entry);
+            yield return entry;
+            entry.Data?.Dispose();
+        }
+    }
+
+    private static bool KeepXattr(string name) =>
+        !name.StartsWith("trusted.overlay.", StringComparison.Ordinal) && !name.StartsWith("user.overlay.", StringComparison.Ordinal);
+
+    /// <summary>The changes below one directory, in order; lower null means all of upper is new.</summary>
+    private static IEnumerable<(FileNode?, TarEntry)> Walk(FileNode? lowerDir, FileNode upperDir, string prefix)
+    {
+        var upperNames = upperDir.ChildNames();
+        var lowerNames = lowerDir?.ChildNames() ?? [];
+        var upperSet = new HashSet<string>(upperNames, StringComparer.Ordinal);
+        var items = new List<(string Name, bool Deleted)>();
+        items.AddRange(upperNames.Select(n => (n, false)));
+        items.AddRange(lowerNames.Where(n => !upperSet.Contains(n)).Select(n => (n, true)));
+        items.Sort((a, b) => string.CompareOrdinal(a.Deleted ? ".wh." + a.Name : a.Name, b.Deleted ? ".wh." + b.Name : b.Name));
+
+        foreach (var (name, deleted) in items)
+        {
+            var path = prefix.Length == 0 ? name : prefix + "/" + name;
+            if (deleted)
+            {
+                yield return (null, Whiteout(prefix, name));
+                continue;
+            }
+            var u = FileNode.TryRead(Path.Combine(upperDir.FullPath, name));
+            if (u is null) continue; // vanished while walking
+            var l = lowerDir is null ? null : FileNode.TryRead(Path.Combine(lowerDir.FullPath, name));
+            if (l is not null && l.IsDirectory && u.IsDirectory)
+            {
+                // Both directories: the directory is emitted when it changed itself or anything below it did.
+                var below = Walk(l, u, path).ToList();
+                if (below.Count > 0 || Changed(l, u))
+                {
+                    var entry = u.ToEntry(path, KeepXattr);
+                    if (entry is not null) yield return (u, entry);
+                }
+                foreach (var c in below) yield return c;
+                continue;
+            }
+            if (l is not null && !Changed(l, u)) continue;
+            var e = u.ToEntry(path, KeepXattr);
+            if (e is null) continue; // sockets have no tar form
+            yield return (u, e);
+            if (u.IsDirectory)
+                foreach (var c in Walk(null, u, path)) yield return c; // a new directory (or one that replaced a file)
+        }
+    }
+
+    private static TarEntry Whiteout(string dir, string name) => new()
+    {
+        Name = (dir.Length == 0 ? "" : dir + "/") + LayerPaths.WhiteoutPrefix + name,
+        Type = TarEntryType.Regular,
+    };
+
+    /// <summary>What docker's change detection compares: type, mode, owner, device, target, xattrs, and for files size and mtime.</summary>
+    private static bool Changed(FileNode l, FileNode u)
+    {
+        var a = l.Stat;
+        var b = u.Stat;
+        if (a.Mode != b.Mode || a.Uid != b.Uid || a.Gid != b.Gid || a.RdevMajor != b.RdevMajor || a.RdevMinor != b.RdevMinor) return true;
+        if (!a.IsDirectory && (a.Size != b.Size || a.Mtime.Seconds != b.Mtime.Seconds || a.Mtime.Nanoseconds != b.Mtime.Nanoseconds)) return true;
+        if (a.IsSymlink && l.ReadLink() != u.ReadLink()) return true;
+        var xa = l.Xattrs();
+        var xb = u.Xattrs();
+        if (xa.Count != xb.Count) return true;
+        foreach (var (k, v) in xa)
+            if (!xb.TryGetValue(k, out var w) || !v.AsSpan().SequenceEqual(w)) return true;
+        return false;
+    }
+}

@@ -1,0 +1,86 @@
+using System.Text;
+using Strata.Archive.Tar;
+using Strata.Native;
+using static Strata.Native.Libc;
+
+namespace Strata.Archive.Changes;
+
+/// <summary>One file-system object read for a layer: its lstat, link target and xattrs, as a tar entry.</summary>
+internal sealed class FileNode
+{
+    private FileNode(string fullPath, Statx stat)
+    {
+        FullPath = fullPath;
+        Stat = stat;
+    }
+
+    public string FullPath { get; }
+    public Statx Stat { get; }
+    public bool IsDirectory => Stat.IsDirectory;
+
+    public static FileNode? TryRead(string fullPath) =>
+        TryLstatAt(AT_FDCWD, fullPath, out var st) ? new FileNode(fullPath, st) : null;
+
+    public bool IsOverlayWhiteoutDevice => Stat.Type == S_IFCHR && Stat.RdevMajor == 0 && Stat.RdevMinor == 0;
+
+    /// <summary>Sorted child names: byte order of their UTF-8, which for paths is ordinal order.</summary>
+    public List<string> ChildNames()
+    {
+        var names = Directory.EnumerateFileSystemEntries(FullPath).Select(Path.GetFileName).OfType<string>().ToList();
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
+
+    public string ReadLink()
+    {
+        var buffer = new byte[4096];
+        nint n = ReadlinkAt(AT_FDCWD, FullPath, buffer, (nuint)buffer.Length);
+        if (n < 0) throw new ErrnoException(LastErrno, "readlink", FullPath);
+        return Encoding.UTF8.GetString(buffer, 0, (int)n);
+    }
+
+    public Dictionary<string, byte[]> Xattrs() => ListXattrs(FullPath);
+
+    /// <summary>The tar entry for this node (sockets have none); a Regular entry's data opens lazily.</summary>
+    public TarEntry? ToEntry(string name, Func<string, bool> keepXattr)
+    {
+        var type = Stat.Type switch
+        {
+            S_IFREG => TarEntryType.Regular,
+            S_IFDIR => TarEntryType.Directory,
+            S_IFLNK => TarEntryType.Symlink,
+            S_IFCHR => TarEntryType.CharDevice,
+            S_IFBLK => TarEntryType.BlockDevice,
+            S_IFIFO => TarEntryType.Fifo,
+            _ => (TarEntryType?)null,
+        };
+        if (type is null) return null;
+        var entry = new TarEntry
+        {
+            Name = name,
+            Type = type.Value,
+            Mode = Stat.Mode & 0xfff,
+            Uid = (int)Stat.Uid,
+            Gid = (int)Stat.Gid,
+            MTimeSeconds = Stat.Mtime.Seconds,
+            MTimeNanoseconds = (int)Stat.Mtime.Nanoseconds,
+        };
+        if (type == TarEntryType.Regular)
+        {
+            entry.Size = (long)Stat.Size;
+            entry.Data = new LazyFileStream(FullPath, entry.Size);
+        }
+        else if (type == TarEntryType.Symlink)
+        {
+            entry.LinkName = ReadLink();
+        }
+        else if (type is TarEntryType.CharDevice or TarEntryType.BlockDevice)
+        {
+            entry.DevMajor = (int)Stat.RdevMajor;
+            entry.DevMinor = (int)Stat.RdevMinor;
+        }
+        foreach (var (k, v) in Xattrs())
+            if (keepXattr(k)) entry.Xattrs[k] = v;
+        return entry;
+    }
+}
