@@ -138,15 +138,26 @@ internal sealed class GzipReadStream : Stream
         BinaryPrimitives.WriteUInt32LittleEndian(want, _crc);
         BinaryPrimitives.WriteUInt32LittleEndian(want[4..], (uint)_memberSize);
         FillTo(delivered + 8);
+        // Low-entropy bytes (an empty member's "03 00" and zero trailer) can match early, so a candidate counts
+        // only if what follows is the end, another member, or (weaker) zero padding.
+        int weak = -1;
         for (int p = 0; p <= delivered && p + 8 <= _end; p++)
         {
-            if (_buf.AsSpan(p, 8).SequenceEqual(want))
+            if (!_buf.AsSpan(p, 8).SequenceEqual(want))
+                continue;
+            FillTo(p + 10);
+            int next = p + 8;
+            if ((next == _end && _rawEof) || (next + 2 <= _end && _buf[next] == 0x1f && _buf[next + 1] == 0x8b))
             {
-                _start = p + 8;
+                _start = next;
                 return;
             }
+            if (weak < 0 && next < _end && _buf[next] == 0)
+                weak = next;
         }
-        throw Truncated();
+        if (weak < 0)
+            throw Truncated();
+        _start = weak;
     }
 
     private int FeedRead(Span<byte> buffer)
