@@ -8,7 +8,7 @@ packages=(
   clang lld zlib1g-dev
   # peers and fixtures the tests drive
   skopeo umoci podman buildah docker-registry runc fuse3 libfuse3-dev fuse-overlayfs
-  busybox-static zstd pigz attr libarchive-tools apache2-utils squashfs-tools
+  busybox-static zstd pigz attr libcap2-bin libarchive-tools apache2-utils squashfs-tools
   # benchmarks
   hyperfine openssl
 )
