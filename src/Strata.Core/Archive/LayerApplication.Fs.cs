@@ -31,12 +31,18 @@ internal sealed partial class LayerApplication
         return fd;
     }
 
-    /// <summary>mkdir -p inside the root; implied directories get 0755 (a later entry may set them).</summary>
-    private void MakeDirectories(string dir)
+    /// <summary>
+    /// mkdir -p inside the root; implied directories get 0755 (a later entry may set them). A symlink on the way
+    /// is followed with chroot semantics, its missing target made (as containerd does); a file is replaced.
+    /// </summary>
+    private void MakeDirectories(string dir, int depth = 0)
     {
+        if (depth > 40) throw new ErrnoException(Errno.ELOOP, "mkdir", dir);
+        var components = dir.Split('/');
         string current = "";
-        foreach (var component in dir.Split('/'))
+        for (int i = 0; i < components.Length; i++)
         {
+            var component = components[i];
             int parent = current.Length == 0 ? _rootFd : Check(OpenAt2(_rootFd, current, (ulong)(O_PATH | O_DIRECTORY | O_CLOEXEC), InRoot), "open", current);
             try
             {
@@ -48,8 +54,13 @@ internal sealed partial class LayerApplication
                     {
                         int probe = OpenAt2(_rootFd, next, (ulong)(O_PATH | O_DIRECTORY | O_CLOEXEC), InRoot);
                         if (probe >= 0) { Close(probe); current = next; continue; }
+                        var target = ReadLinkAt(parent, component);
+                        var resolved = LayerPaths.CleanInRoot(target.StartsWith('/') ? target : LayerPaths.Join(current, target));
+                        var rest = string.Join('/', components[(i + 1)..]);
+                        MakeDirectories(rest.Length == 0 ? resolved : LayerPaths.Join(resolved, rest), depth + 1);
+                        return;
                     }
-                    // A file (or a link to nothing usable) where a directory must be: replace it.
+                    // A file where a directory must be: replace it.
                     Remove(parent, component, next);
                 }
                 KeepTime(current, parent);

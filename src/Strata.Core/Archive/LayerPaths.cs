@@ -27,6 +27,19 @@ internal static class LayerPaths
         return string.Join('/', parts);
     }
 
+    /// <summary>Chroot semantics for a symlink target: ".." at the root stays at the root.</summary>
+    public static string CleanInRoot(string path)
+    {
+        var parts = new List<string>();
+        foreach (var p in path.Split('/'))
+        {
+            if (p is "" or ".") continue;
+            if (p == "..") { if (parts.Count > 0) parts.RemoveAt(parts.Count - 1); continue; }
+            parts.Add(p);
+        }
+        return string.Join('/', parts);
+    }
+
     public static (string Dir, string Base) Split(string path)
     {
         int slash = path.LastIndexOf('/');

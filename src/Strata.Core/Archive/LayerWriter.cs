@@ -1,34 +1,47 @@
 using Strata.Archive.Compression;
 using Strata.Archive.Tar;
-using Strata.Oci;
 
 namespace Strata.Archive;
 
-public sealed record LayerWriteResult(Digest DiffId, long UncompressedSize, Oci.Compression Compression);
-
-/// <summary>
-/// Writes a layer: entries -> tar -> hash (DiffID) -> compressor -> output, in one streaming pass. The
-/// compressed digest is the caller's (the content store's writer hashes what it is given).
-/// </summary>
+/// <summary>Writes a layer blob in one streaming pass, hashing the tar (DiffID) and the compressed bytes together.</summary>
 public static class LayerWriter
 {
-    public static LayerWriteResult Write(IEnumerable<TarEntry> entries, Stream output, Oci.Compression compression, long? sourceDateEpoch = null)
+    /// <param name="sourceDateEpoch">When set, mtimes later than this are clamped to it (nanoseconds dropped), for reproducible layers.</param>
+    public static LayerWriteResult Write(IEnumerable<TarEntry> entries, Stream output, Oci.Compression compression,
+        long? sourceDateEpoch = null)
     {
-        using var compressor = LayerStreams.OpenCompressor(output, compression, leaveOpen: true);
-        using var hashing = new HashingStream(compressor);
-        using (var tar = new TarWriter(hashing, leaveOpen: true))
+        ArgumentNullException.ThrowIfNull(entries);
+        ArgumentNullException.ThrowIfNull(output);
+        using var compressed = new HashingStream(output, leaveOpen: true);
+        using var uncompressed = new HashingStream(
+            LayerStreams.OpenCompressor(compressed, compression, leaveOpen: true), leaveOpen: false);
+        using (var tar = new TarWriter(uncompressed, leaveOpen: true))
         {
             foreach (var entry in entries)
-            {
-                if (sourceDateEpoch is { } epoch && entry.MTimeSeconds >= epoch)
-                {
-                    entry.MTimeSeconds = epoch;
-                    entry.MTimeNanoseconds = 0;
-                }
-                tar.Write(entry, entry.Data);
-            }
+                tar.Write(Clamp(entry, sourceDateEpoch));
+            tar.Finish();
         }
-        hashing.Flush();
-        return new LayerWriteResult(hashing.GetDigest(), hashing.BytesWritten, compression);
+        var diffId = uncompressed.GetDigest();
+        long uncompressedSize = uncompressed.BytesCount;
+        uncompressed.Dispose();   // closes the compressor, which writes its final frame
+        compressed.Flush();
+        return new LayerWriteResult(diffId, uncompressedSize, compressed.GetDigest(), compressed.BytesCount, compression);
+    }
+
+    private static TarEntry Clamp(TarEntry entry, long? epoch)
+    {
+        if (epoch is not { } max || entry.MTimeSeconds < max || (entry.MTimeSeconds == max && entry.MTimeNanoseconds == 0))
+            return entry;
+        // A copy, so the caller's entries are left as they were.
+        var copy = new TarEntry
+        {
+            Name = entry.Name, Type = entry.Type, LinkName = entry.LinkName, Mode = entry.Mode,
+            Uid = entry.Uid, Gid = entry.Gid, UserName = entry.UserName, GroupName = entry.GroupName,
+            Size = entry.Size, MTimeSeconds = max, MTimeNanoseconds = 0,
+            DevMajor = entry.DevMajor, DevMinor = entry.DevMinor, SparseMap = entry.SparseMap, Data = entry.Data,
+        };
+        foreach (var (k, v) in entry.Xattrs)
+            copy.Xattrs[k] = v;
+        return copy;
     }
 }

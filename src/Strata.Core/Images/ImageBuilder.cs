@@ -32,7 +32,7 @@ public sealed class ImageBuilder(StrataStore store)
             plain.CopyTo(hashing, 1 << 20);
             hashing.Flush();
             diffId = hashing.GetDigest();
-            uncompressed = hashing.BytesWritten;
+            uncompressed = hashing.BytesCount;
         }
         var (digest, size) = writer.Commit();
         store.Images.PutLayerInfo(digest, diffId, uncompressed);

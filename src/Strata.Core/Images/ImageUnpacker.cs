@@ -53,7 +53,7 @@ public sealed class ImageUnpacker(StrataStore store)
         using var blob = store.Content.OpenRead(layer.Digest);
         using var verified = new VerifyingStream(blob, layer.Digest, layer.Size, $"layer {layer.Digest}");
         using var plain = LayerStreams.OpenDecompressed(verified, out _);
-        using var hashing = new HashingReadStream(plain);
+        using var hashing = new HashingStream(plain);
         using var reader = new TarReader(hashing);
         try
         {

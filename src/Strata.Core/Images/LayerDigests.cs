@@ -12,6 +12,6 @@ public static class LayerDigests
         using var tar = LayerStreams.OpenDecompressed(blob, out var compression);
         using var hashing = new HashingStream(Stream.Null);
         tar.CopyTo(hashing, 1 << 20);
-        return (hashing.GetDigest(), hashing.BytesWritten, compression);
+        return (hashing.GetDigest(), hashing.BytesCount, compression);
     }
 }

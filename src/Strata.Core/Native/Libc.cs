@@ -77,6 +77,14 @@ internal static partial class Libc
     [LibraryImport("libc", EntryPoint = "readlinkat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial nint ReadlinkAt(int dirfd, string path, Span<byte> buffer, nuint size);
 
+    public static string ReadLinkAt(int dirfd, string path)
+    {
+        Span<byte> buffer = stackalloc byte[4096];
+        nint n = ReadlinkAt(dirfd, path, buffer, (nuint)buffer.Length);
+        if (n < 0) throw new ErrnoException(LastErrno, "readlink", path);
+        return System.Text.Encoding.UTF8.GetString(buffer[..(int)n]);
+    }
+
     [LibraryImport("libc", EntryPoint = "ftruncate", SetLastError = true)]
     public static partial int Ftruncate(int fd, long length);
 

@@ -31,13 +31,7 @@ internal sealed class FileNode
         return names;
     }
 
-    public string ReadLink()
-    {
-        var buffer = new byte[4096];
-        nint n = ReadlinkAt(AT_FDCWD, FullPath, buffer, (nuint)buffer.Length);
-        if (n < 0) throw new ErrnoException(LastErrno, "readlink", FullPath);
-        return Encoding.UTF8.GetString(buffer, 0, (int)n);
-    }
+    public string ReadLink() => ReadLinkAt(AT_FDCWD, FullPath);
 
     public Dictionary<string, byte[]> Xattrs() => ListXattrs(FullPath);
 

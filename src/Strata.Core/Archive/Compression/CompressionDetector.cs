@@ -2,15 +2,14 @@ using Strata.Oci;
 
 namespace Strata.Archive.Compression;
 
-/// <summary>Tells compression by magic bytes: media types lie, the bytes do not.</summary>
+/// <summary>Sniffs a layer's compression from its first bytes (media types are only labels).</summary>
 public static class CompressionDetector
 {
-    public const int MagicLength = 4;
+    /// <summary>Bytes of head needed for a decision.</summary>
+    public const int HeadLength = 4;
 
-    public static Oci.Compression Detect(ReadOnlySpan<byte> head) => head switch
-    {
-        [0x1f, 0x8b, ..] => Oci.Compression.Gzip,
-        [0x28, 0xb5, 0x2f, 0xfd, ..] => Oci.Compression.Zstd,
-        _ => Oci.Compression.None,
-    };
+    public static Oci.Compression Detect(ReadOnlySpan<byte> head) =>
+        head.StartsWith((ReadOnlySpan<byte>)[0x1f, 0x8b]) ? Oci.Compression.Gzip
+        : head.StartsWith((ReadOnlySpan<byte>)[0x28, 0xb5, 0x2f, 0xfd]) ? Oci.Compression.Zstd
+        : Oci.Compression.None;
 }

@@ -1,28 +1,38 @@
 namespace Strata.Archive.Compression;
 
-/// <summary>Replays bytes already read (the sniffed magic) before the rest of the inner stream.</summary>
-internal sealed class PrefixedStream(ReadOnlyMemory<byte> prefix, Stream inner, bool leaveOpen) : ReadOnlyStream
+/// <summary>Replays bytes already peeked from a non-seekable stream, then continues with the stream.</summary>
+internal sealed class PrefixedStream(byte[] prefix, Stream inner, bool leaveOpen) : Stream
 {
-    private ReadOnlyMemory<byte> _prefix = prefix;
+    private int _prefixPos;
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override int Read(Span<byte> buffer)
     {
-        if (_prefix.IsEmpty) return inner.Read(buffer);
-        int n = Math.Min(buffer.Length, _prefix.Length);
-        _prefix.Span[..n].CopyTo(buffer);
-        _prefix = _prefix[n..];
-        return n;
+        if (_prefixPos < prefix.Length && !buffer.IsEmpty)
+        {
+            int n = Math.Min(buffer.Length, prefix.Length - _prefixPos);
+            prefix.AsSpan(_prefixPos, n).CopyTo(buffer);
+            _prefixPos += n;
+            return n;
+        }
+        return inner.Read(buffer);
     }
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        if (_prefix.IsEmpty) return await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-        return Read(buffer.Span);
-    }
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing && !leaveOpen) inner.Dispose();
+        if (disposing && !leaveOpen)
+            inner.Dispose();
         base.Dispose(disposing);
     }
 }

@@ -131,7 +131,7 @@ public sealed class TarWriter : IDisposable
         }
     }
 
-    /// <summary>Name field, or the ustar prefix/name split GNU tar uses: the shortest prefix that leaves a fitting name.</summary>
+    /// <summary>Name field, or the ustar prefix/name split exactly as GNU tar makes it.</summary>
     private static bool PutName(Span<byte> h, byte[] name)
     {
         if (!IsAscii(name))
@@ -144,10 +144,13 @@ public sealed class TarWriter : IDisposable
             name.CopyTo(h[TarHeader.NameOffset..]);
             return true;
         }
-        for (int i = Math.Max(1, name.Length - TarHeader.NameLength - 1); i <= TarHeader.PrefixLength && i < name.Length - 1; i++)
+        // Split at the last '/' that leaves a prefix of at most 155 bytes; a directory's own trailing '/' does not count.
+        int end = name.Length > TarHeader.PrefixLength + 1 ? TarHeader.PrefixLength + 1
+            : name[^1] == (byte)'/' ? name.Length - 1 : name.Length;
+        int i = name.AsSpan(0, end).LastIndexOf((byte)'/');
+        int rest = name.Length - i - 1;
+        if (i > 0 && rest is > 0 and <= TarHeader.NameLength)
         {
-            if (name[i] != (byte)'/')
-                continue;
             name.AsSpan(0, i).CopyTo(h[TarHeader.PrefixOffset..]);
             name.AsSpan(i + 1).CopyTo(h[TarHeader.NameOffset..]);
             return true;

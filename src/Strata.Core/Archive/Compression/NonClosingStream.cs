@@ -1,7 +1,7 @@
 namespace Strata.Archive.Compression;
 
-/// <summary>The "no compression" compressor: writes straight through, honouring leaveOpen.</summary>
-internal sealed class PassThroughStream(Stream inner, bool leaveOpen) : Stream
+/// <summary>Write-through wrapper whose Dispose only flushes, so "no compression" honours leaveOpen too.</summary>
+internal sealed class NonClosingStream(Stream inner) : Stream
 {
     public override bool CanRead => false;
     public override bool CanSeek => false;
@@ -17,7 +17,8 @@ internal sealed class PassThroughStream(Stream inner, bool leaveOpen) : Stream
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing && !leaveOpen) inner.Dispose();
+        if (disposing)
+            inner.Flush();
         base.Dispose(disposing);
     }
 }

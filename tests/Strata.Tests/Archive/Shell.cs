@@ -1,0 +1,49 @@
+using System.Diagnostics;
+
+namespace Strata.Tests.Archive;
+
+/// <summary>Runs real tar/bsdtar/gzip/zstd in a scratch directory under /dev/shm.</summary>
+internal sealed class Shell : IDisposable
+{
+    public Shell()
+    {
+        string root = Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath();
+        Dir = Path.Combine(root, "strata-tar-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Dir);
+    }
+
+    public string Dir { get; }
+
+    public string P(string relative) => Path.Combine(Dir, relative);
+
+    /// <summary>Runs a shell command in Dir; fails the test on a non-zero exit.</summary>
+    public string Run(string command)
+    {
+        var psi = new ProcessStartInfo("/bin/sh", ["-c", command])
+        {
+            WorkingDirectory = Dir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var p = Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEndAsync();
+        string stdout = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, $"`{command}` exited {p.ExitCode}: {stderr.Result}");
+        return stdout;
+    }
+
+    public static bool Has(string tool) =>
+        Environment.GetEnvironmentVariable("PATH")!.Split(':').Any(d => File.Exists(Path.Combine(d, tool)));
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
