@@ -47,6 +47,8 @@ internal sealed partial class LayerApplication : IDisposable
                 if (entry.Type == TarEntryType.Directory) SetRootAttributes(entry);
                 return;
             }
+            // aufs-era hard-link stores (.wh..wh.plnk/*) and other root-level metadata: not content.
+            if (path.StartsWith(LayerPaths.MetaPrefix, StringComparison.Ordinal) && path != LayerPaths.OpaqueMarker) return;
             var (dir, name) = LayerPaths.Split(path);
             if (name.StartsWith(LayerPaths.WhiteoutPrefix, StringComparison.Ordinal))
             {
