@@ -77,6 +77,15 @@ public static class OciDocuments
         }
     }
 
+    /// <summary>
+    /// Compact JSON as Go tools write it: '+' in media types and '&lt;' '&gt;' in commands stay literal (the
+    /// default encoder would write \u002B). Only new documents are serialized; stored ones keep their bytes.
+    /// </summary>
     public static byte[] Serialize<T>(T value, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> info) =>
-        JsonSerializer.SerializeToUtf8Bytes(value, info);
+        JsonSerializer.SerializeToUtf8Bytes(value, (System.Text.Json.Serialization.Metadata.JsonTypeInfo<T>)Relaxed.GetTypeInfo(info.Type)!);
+
+    private static readonly OciJsonContext Relaxed = new(new JsonSerializerOptions(OciJsonContext.Default.Options)
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
 }

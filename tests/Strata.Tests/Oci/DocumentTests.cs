@@ -38,3 +38,15 @@ public class DocumentTests
         Assert.Equal(ErrorKind.InvalidContent, e.Kind);
     }
 }
+
+public class SerializationTests
+{
+    [Fact]
+    public void MediaTypesAreWrittenLiterallyAsGoDoes()
+    {
+        var m = new ImageManifest { MediaType = MediaTypes.OciManifest, Config = Descriptor.For(MediaTypes.OciConfig, "{}"u8) };
+        var json = System.Text.Encoding.UTF8.GetString(OciDocuments.Serialize(m, OciJsonContext.Default.ImageManifest));
+        Assert.Contains("\"application/vnd.oci.image.manifest.v1+json\"", json);
+        Assert.DoesNotContain("\\u", json);
+    }
+}
