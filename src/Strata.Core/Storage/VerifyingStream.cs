@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Strata.Errors;
 using Strata.Oci;
+using Strata.IO;
 
 namespace Strata.Storage;
 
@@ -8,7 +9,7 @@ namespace Strata.Storage;
 /// Read-through stream bounded by a descriptor: it yields at most the expected size and fails at the end
 /// when the bytes do not have the expected digest, so corrupt content never passes unnoticed.
 /// </summary>
-public sealed class VerifyingStream : Stream
+public sealed class VerifyingStream : ReadOnlyStream
 {
     private readonly Stream _inner;
     private readonly Digest _expected;
@@ -26,14 +27,8 @@ public sealed class VerifyingStream : Stream
         _what = what;
         _hash = expected.CreateHash();
     }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => _size;
     public override long Position { get => _read; set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
@@ -87,11 +82,6 @@ public sealed class VerifyingStream : Stream
         if (actual != _expected) throw new DigestMismatchException(_expected, actual, _what);
         _verified = true;
     }
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

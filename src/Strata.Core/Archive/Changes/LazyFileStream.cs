@@ -1,5 +1,6 @@
 using Strata.Archive.Compression;
 using Strata.Errors;
+using Strata.IO;
 
 namespace Strata.Archive.Changes;
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
 using Strata.Errors;
+using Strata.IO;
 
 namespace Strata.Archive.Compression;
 
@@ -9,7 +10,7 @@ namespace Strata.Archive.Compression;
 /// stops mid-member. Here each member's header is parsed, its deflate data goes through a DeflateStream, and its
 /// CRC-32/ISIZE trailer must match; concatenated members (pigz, cat a.gz b.gz) follow one another.
 /// </summary>
-internal sealed class GzipReadStream : Stream
+internal sealed class GzipReadStream : ReadOnlyStream
 {
     private const int BufferSize = 64 * 1024;
 
@@ -30,12 +31,6 @@ internal sealed class GzipReadStream : Stream
         _raw = raw;
         _leaveOpen = leaveOpen;
     }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override int Read(Span<byte> buffer)
     {
@@ -67,8 +62,6 @@ internal sealed class GzipReadStream : Stream
         }
         return 0;
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     private bool StartMember()
     {
@@ -236,11 +229,6 @@ internal sealed class GzipReadStream : Stream
 
     private static StrataException Truncated() => Corrupt("unexpected end of data or bad member trailer");
 
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
     protected override void Dispose(bool disposing)
     {
         if (disposing)
@@ -253,18 +241,9 @@ internal sealed class GzipReadStream : Stream
     }
 
     /// <summary>What the DeflateStream reads from: the shared buffer, so the bytes it over-reads stay findable.</summary>
-    private sealed class Feed(GzipReadStream owner) : Stream
+    private sealed class Feed(GzipReadStream owner) : ReadOnlyStream
     {
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
         public override int Read(Span<byte> buffer) => owner.FeedRead(buffer);
         public override int Read(byte[] buffer, int offset, int count) => owner.FeedRead(buffer.AsSpan(offset, count));
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
 }

@@ -1,15 +1,11 @@
+using Strata.IO;
+
 namespace Strata.Archive.Compression;
 
 /// <summary>Replays bytes already peeked from a non-seekable stream, then continues with the stream.</summary>
-internal sealed class PrefixedStream(byte[] prefix, Stream inner, bool leaveOpen) : Stream
+internal sealed class PrefixedStream(byte[] prefix, Stream inner, bool leaveOpen) : ReadOnlyStream
 {
     private int _prefixPos;
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override int Read(Span<byte> buffer)
     {
@@ -22,12 +18,6 @@ internal sealed class PrefixedStream(byte[] prefix, Stream inner, bool leaveOpen
         }
         return inner.Read(buffer);
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {

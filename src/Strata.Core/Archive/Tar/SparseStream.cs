@@ -1,14 +1,12 @@
+using Strata.IO;
+
 namespace Strata.Archive.Tar;
 
 /// <summary>The logical content of a sparse file: stored regions from the packed data, zeros in the holes.</summary>
-internal sealed class SparseStream(Stream packed, IReadOnlyList<(long Offset, long Length)> map, long size) : Stream
+internal sealed class SparseStream(Stream packed, IReadOnlyList<(long Offset, long Length)> map, long size) : ReadOnlyStream
 {
     private long _position;
     private int _segment;   // first map region that ends after _position
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => size;
 
     public override long Position
@@ -41,11 +39,4 @@ internal sealed class SparseStream(Stream packed, IReadOnlyList<(long Offset, lo
         _position += n;
         return n;
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

@@ -1,16 +1,14 @@
+using Strata.IO;
+
 namespace Strata.Archive.Tar;
 
 /// <summary>
 /// Read-only view of the current entry's stored data, straight from the archive stream: nothing is buffered,
 /// and it stops being readable once the reader moves to the next entry.
 /// </summary>
-internal sealed class TarEntryStream(TarReader reader, int generation, long length) : Stream
+internal sealed class TarEntryStream(TarReader reader, int generation, long length) : ReadOnlyStream
 {
     private long _position;
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => length;
 
     public override long Position
@@ -26,16 +24,9 @@ internal sealed class TarEntryStream(TarReader reader, int generation, long leng
         return n;
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int ReadByte()
     {
         Span<byte> one = stackalloc byte[1];
         return Read(one) == 1 ? one[0] : -1;
     }
-
-    public override void Flush() { }
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

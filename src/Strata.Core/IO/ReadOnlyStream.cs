@@ -1,4 +1,4 @@
-namespace Strata.Archive.Compression;
+namespace Strata.IO;
 
 /// <summary>Base for forward-only read streams: everything but Read is refused.</summary>
 public abstract class ReadOnlyStream : Stream
