@@ -48,6 +48,22 @@ public class ImageCommandTests
     }
 
     [Fact]
+    public void HistoryShowsMetadataOnlyStepsAsZero()
+    {
+        var sample = SampleImages.Get("kitchensink"); // history: layer, layer, empty_layer (umoci config), layer
+        using var tmp = new TempDir();
+        var root = tmp.CreateDirectory("root");
+        var id = StrataCli.Run(root, "load", "-q", "-i", sample.LayoutDir).Ok().Stdout.Trim();
+        var rows = StrataCli.Run(root, "history", id).Ok().Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(5, rows.Length);
+        Assert.StartsWith(id[7..19], rows[1]);
+        Assert.Matches(@"\s0B\s", rows[2]);
+        Assert.All(rows.Skip(2), r => Assert.StartsWith("<missing>", r));
+        using var json = JsonDocument.Parse(StrataCli.Run(root, "history", "--format", "json", id).Ok().Stdout);
+        Assert.Equal([false, true, false, false], json.RootElement.EnumerateArray().Select(e => e.GetProperty("emptyLayer").GetBoolean()).ToArray());
+    }
+
+    [Fact]
     public void TagAndRmiFollowDocker()
     {
         using var tmp = new TempDir();
