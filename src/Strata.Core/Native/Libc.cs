@@ -85,6 +85,17 @@ internal static partial class Libc
         return System.Text.Encoding.UTF8.GetString(buffer[..(int)n]);
     }
 
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    private static partial int Fsync(int fd);
+
+    /// <summary>Makes a rename or create in a directory durable (the entry, not only the file's data).</summary>
+    public static void FsyncDirectory(string path)
+    {
+        int fd = Check(OpenAt(AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0), "open", path);
+        try { Check(Fsync(fd), "fsync", path); }
+        finally { Close(fd); }
+    }
+
     [LibraryImport("libc", EntryPoint = "ftruncate", SetLastError = true)]
     public static partial int Ftruncate(int fd, long length);
 

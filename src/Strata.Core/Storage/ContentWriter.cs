@@ -75,6 +75,8 @@ public sealed class ContentWriter : Stream
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         // Idempotent: a blob already there has these very bytes.
         File.Move(TempPath, target, overwrite: true);
+        // The metadata that will name this blob must never outlive the blob's directory entry.
+        Native.Libc.FsyncDirectory(Path.GetDirectoryName(target)!);
         _committed = true;
         return (actual, _written);
     }
