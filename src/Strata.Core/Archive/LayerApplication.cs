@@ -114,6 +114,10 @@ internal sealed partial class LayerApplication : IDisposable
 
     private void Create(TarEntry entry, string path, string dir, string name)
     {
+        // overlayfs would act on these (metacopy/redirect tricks): refused before anything is written.
+        foreach (var key in entry.Xattrs.Keys)
+            if (key.StartsWith("trusted.overlay.", StringComparison.Ordinal))
+                throw StrataException.Invalid($"layer entry \"{LayerPaths.Trim(entry.Name)}\": refusing overlayfs-private xattr {key}");
         int parent = ResolveDirectory(dir, create: true);
         KeepTime(dir, parent);
         if (TryLstatAt(parent, name, out var existing))
