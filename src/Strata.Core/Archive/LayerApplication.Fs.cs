@@ -66,6 +66,7 @@ internal sealed partial class LayerApplication
                 KeepTime(current, parent);
                 if (MkdirAt(parent, component, 0x1ed) != 0 && LastErrno != Errno.EEXIST) throw new ErrnoException(LastErrno, "mkdir", next);
                 _touched.Add(next);
+                if (_options.LowerDirectories.Count > 0) CopyLowerAttributes(next);
                 current = next;
             }
             finally

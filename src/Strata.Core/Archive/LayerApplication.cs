@@ -21,6 +21,8 @@ internal sealed partial class LayerApplication : IDisposable
     private readonly HashSet<string> _created = new(StringComparer.Ordinal);   // paths this layer wrote
     private readonly HashSet<string> _touched = new(StringComparer.Ordinal);   // their ancestors
     private readonly List<(string Path, long Seconds, int Nanoseconds)> _dirTimes = [];
+    private readonly HashSet<string> _whiteouts = new(StringComparer.Ordinal);   // overlay mode: devices this layer made
+    private readonly HashSet<string> _opaque = new(StringComparer.Ordinal);      // overlay mode: directories marked opaque
     private readonly Dictionary<string, (long Seconds, int Nanoseconds)> _keptTimes = new(StringComparer.Ordinal); // dirs changed without an entry
     private readonly byte[] _buffer = ArrayPool<byte>.Shared.Rent(1 << 20);
     private string? _cachedDir;
@@ -31,6 +33,7 @@ internal sealed partial class LayerApplication : IDisposable
         _root = Path.GetFullPath(root);
         _options = options;
         _rootFd = Check(OpenAt(AT_FDCWD, _root, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), "open", _root);
+        if (options.LowerDirectories.Count > 0) CopyLowerAttributes("");
     }
 
     public ApplyResult Result { get; } = new();
@@ -65,6 +68,11 @@ internal sealed partial class LayerApplication : IDisposable
 
     private void ApplyWhiteout(TarEntry entry, string dir, string name)
     {
+        if (_options.Whiteouts == WhiteoutMode.Overlay)
+        {
+            ApplyOverlayWhiteout(entry, dir, name);
+            return;
+        }
         if (name == LayerPaths.OpaqueMarker)
         {
             int fd = ResolveDirectory(dir, create: true);
@@ -120,6 +128,7 @@ internal sealed partial class LayerApplication : IDisposable
                 throw StrataException.Invalid($"layer entry \"{LayerPaths.Trim(entry.Name)}\": refusing overlayfs-private xattr {key}");
         int parent = ResolveDirectory(dir, create: true);
         KeepTime(dir, parent);
+        bool wasWhiteout = _whiteouts.Remove(path);
         if (TryLstatAt(parent, name, out var existing))
         {
             if (!(existing.IsDirectory && entry.Type == TarEntryType.Directory)) Remove(parent, name, path);
@@ -128,6 +137,8 @@ internal sealed partial class LayerApplication : IDisposable
         {
             case TarEntryType.Directory:
                 if (!existing.IsDirectory) _ = Check(MkdirAt(parent, name, 0x1c0), "mkdir", path);
+                // A directory this layer whited out and then made again hides the lower one: opaque (row 31).
+                if (wasWhiteout) MarkOpaque(path);
                 break;
             case TarEntryType.Regular:
                 WriteFile(parent, name, path, entry);
