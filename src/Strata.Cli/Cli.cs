@@ -22,6 +22,8 @@ public static class Cli
             ImageCommands.Load(), ImageCommands.Save(), ImageCommands.Import(), ImageCommands.Images(),
             ImageCommands.Inspect(), ImageCommands.History(), ImageCommands.Tag(), ImageCommands.Rmi(),
             ImageCommands.Unpack(), ImageCommands.Prune(),
+            ContainerCommands.Create(), ContainerCommands.Mount(), ContainerCommands.Umount(), ContainerCommands.Ps(),
+            ContainerCommands.Rm(), ContainerCommands.Diff(), ContainerCommands.Commit(), ContainerCommands.Image(),
         })
         {
             root.Subcommands.Add(command);

@@ -48,7 +48,7 @@ public sealed class ImageUnpacker(StrataStore store)
         }
     }
 
-    public void ApplyLayer(Descriptor layer, Digest expectedDiffId, string root)
+    public void ApplyLayer(Descriptor layer, Digest expectedDiffId, string root, ApplyOptions? options = null)
     {
         using var blob = store.Content.OpenRead(layer.Digest);
         using var verified = new VerifyingStream(blob, layer.Digest, layer.Size, $"layer {layer.Digest}");
@@ -57,7 +57,7 @@ public sealed class ImageUnpacker(StrataStore store)
         using var reader = new TarReader(hashing);
         try
         {
-            LayerApplier.Apply(root, reader.Entries());
+            LayerApplier.Apply(root, reader.Entries(), options);
             reader.DrainToEnd();
         }
         catch (StrataException e) when (e.Kind != ErrorKind.DigestMismatch)

@@ -15,6 +15,7 @@ namespace Strata.Oci;
 [JsonSerializable(typeof(List<DockerArchiveManifestEntry>))]
 [JsonSerializable(typeof(Dictionary<string, Dictionary<string, string>>))]
 [JsonSerializable(typeof(DocumentProbe))]
+[JsonSerializable(typeof(List<string>))]
 public sealed partial class OciJsonContext : JsonSerializerContext;
 
 /// <summary>The <c>oci-layout</c> file of an image layout.</summary>

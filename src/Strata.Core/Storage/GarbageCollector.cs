@@ -26,6 +26,33 @@ public static class GarbageCollector
             store.Content.Delete(d);
             count++;
         }
+        bytes += CollectLayers(store);
         return (count, bytes);
+    }
+
+    /// <summary>Unpacked layers no image's chain reaches (containers keep their image, so its chain too).</summary>
+    private static long CollectLayers(StrataStore store)
+    {
+        var live = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var record in store.Images.List())
+        {
+            foreach (var chain in ChainId.Compute(LocalImage.Load(store, record).Config.RootFs.DiffIds)) live.Add(chain.ToString());
+        }
+        var home = Path.Combine(store.Root, "overlay");
+        long freed = 0;
+        using var cmd = store.Db.Command("SELECT chain_id, dir, link, size FROM layers", null);
+        var dead = new List<(string Chain, string Dir, string Link, long Size)>();
+        using (var r = cmd.ExecuteReader())
+            while (r.Read())
+                if (!live.Contains(r.GetString(0))) dead.Add((r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3)));
+        foreach (var (chain, dir, link, size) in dead)
+        {
+            // Row first: a crash after it leaves only an unnamed directory, never a row without its files.
+            store.Db.Execute("DELETE FROM layers WHERE chain_id = $c", null, ("$c", chain));
+            File.Delete(Path.Combine(home, "l", link));
+            if (Directory.Exists(Path.Combine(home, dir))) Directory.Delete(Path.Combine(home, dir), recursive: true);
+            freed += size;
+        }
+        return freed;
     }
 }

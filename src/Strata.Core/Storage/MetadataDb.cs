@@ -8,7 +8,7 @@ namespace Strata.Storage;
 /// </summary>
 public sealed class MetadataDb : IDisposable
 {
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
     private readonly SqliteConnection _connection;
 
     public MetadataDb(string path)
@@ -50,6 +50,28 @@ public sealed class MetadataDb : IDisposable
                     blob_digest TEXT PRIMARY KEY,
                     diff_id TEXT NOT NULL,
                     uncompressed_size INTEGER NOT NULL);
+                """, tx);
+        }
+        if (version < 2)
+        {
+            // Layers unpacked once per ChainID; containers are a writable layer on an image; mounts are counted.
+            Execute("""
+                CREATE TABLE layers (
+                    chain_id TEXT PRIMARY KEY,
+                    parent TEXT,
+                    diff_id TEXT NOT NULL,
+                    dir TEXT NOT NULL UNIQUE,
+                    link TEXT NOT NULL UNIQUE,
+                    size INTEGER NOT NULL);
+                CREATE TABLE containers (
+                    id TEXT PRIMARY KEY,
+                    name TEXT NOT NULL UNIQUE,
+                    image_id TEXT NOT NULL,
+                    top_layer TEXT,
+                    created TEXT NOT NULL);
+                CREATE TABLE mounts (
+                    target TEXT PRIMARY KEY,
+                    count INTEGER NOT NULL);
                 """, tx);
         }
         if (version > SchemaVersion)

@@ -1,0 +1,212 @@
+using System.CommandLine;
+using System.Text.Json;
+using Strata.Cli.Output;
+using Strata.Errors;
+using Strata.Oci;
+using Strata.Storage;
+using Strata.Union;
+
+namespace Strata.Cli.Commands;
+
+/// <summary>Containers: create, mount, umount, ps, rm, diff, commit; and read-only image mounts.</summary>
+public static class ContainerCommands
+{
+    private static int WithContainers(ParseResult p, Func<StrataStore, ContainerStore, int> body) =>
+        Cli.WithStore(p, store => body(store, new ContainerStore(store)));
+
+    public static Command Create()
+    {
+        var image = new Argument<string>("IMAGE");
+        var name = new Option<string?>("--name") { Description = "Name the container" };
+        var cmd = new Command("create", "Create a container: a thin writable layer on an image") { image, name };
+        cmd.SetAction(p => WithContainers(p, (store, containers) =>
+        {
+            var c = containers.Create(store.Resolve(p.GetValue(image)!), p.GetValue(name), line => Console.Error.WriteLine(line));
+            Console.WriteLine(c.Id);
+            return 0;
+        }));
+        return cmd;
+    }
+
+    public static Command Mount()
+    {
+        var container = new Argument<string>("CONTAINER");
+        var cmd = new Command("mount", "Mount a container's merged view and print its path") { container };
+        cmd.SetAction(p => WithContainers(p, (_, containers) =>
+        {
+            Console.WriteLine(containers.Mount(containers.Resolve(p.GetValue(container)!)));
+            return 0;
+        }));
+        return cmd;
+    }
+
+    public static Command Umount()
+    {
+        var container = new Argument<string>("CONTAINER");
+        var force = new Option<bool>("--force", "-f") { Description = "Unmount even if other users still count on it" };
+        var cmd = new Command("umount", "Unmount a container's merged view") { container, force };
+        cmd.Aliases.Add("unmount");
+        cmd.SetAction(p => WithContainers(p, (_, containers) =>
+        {
+            var c = containers.Resolve(p.GetValue(container)!);
+            containers.Unmount(c, p.GetValue(force));
+            Console.WriteLine(c.Id);
+            return 0;
+        }));
+        return cmd;
+    }
+
+    public static Command Ps()
+    {
+        var all = new Option<bool>("--all", "-a") { Description = "All containers (none run: same as without)" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Only IDs" };
+        var noTrunc = new Option<bool>("--no-trunc") { Description = "Full IDs" };
+        var format = new Option<string?>("--format") { Description = "table (default) or json" };
+        var cmd = new Command("ps", "List containers") { all, quiet, noTrunc, format };
+        cmd.SetAction(p => WithContainers(p, (store, containers) =>
+        {
+            var list = containers.List();
+            string Id(Container c) => p.GetValue(noTrunc) ? c.Id : c.Id[..12];
+            if (p.GetValue(quiet))
+            {
+                foreach (var c in list) Console.WriteLine(Id(c));
+                return 0;
+            }
+            if (p.GetValue(format) is "json")
+            {
+                using var stdout = Console.OpenStandardOutput();
+                using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+                {
+                    w.WriteStartArray();
+                    foreach (var c in list)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("Id", c.Id);
+                        w.WriteString("Image", ImageName(store, c));
+                        w.WriteString("ImageID", c.ImageId.Encoded);
+                        w.WriteStartArray("Names");
+                        w.WriteStringValue(c.Name);
+                        w.WriteEndArray();
+                        w.WriteString("Created", c.Created);
+                        w.WriteBoolean("Mounted", containers.Mounts.IsMounted(c.MergedDir));
+                        w.WriteString("State", "created");
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndArray();
+                }
+                stdout.Write("\n"u8);
+                return 0;
+            }
+            var table = new Table("CONTAINER ID", "IMAGE", "CREATED", "STATUS", "NAMES");
+            var now = DateTimeOffset.UtcNow;
+            foreach (var c in list)
+                table.Add(Id(c), ImageName(store, c), Humanize.Ago(c.Created, now), containers.Mounts.IsMounted(c.MergedDir) ? "Created (mounted)" : "Created", c.Name);
+            table.Write(Console.Out);
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static string ImageName(StrataStore store, Container c) =>
+        store.Images.Get(c.ImageId) is { Names.Count: > 0 } r ? r.Names[0] : c.ImageId.Short;
+
+    public static Command Rm()
+    {
+        var names = new Argument<string[]>("CONTAINER") { Arity = ArgumentArity.OneOrMore };
+        var force = new Option<bool>("--force", "-f") { Description = "Remove even when mounted" };
+        var cmd = new Command("rm", "Remove containers and their writable layers") { names, force };
+        cmd.SetAction(p => WithContainers(p, (_, containers) =>
+        {
+            foreach (var n in p.GetValue(names)!)
+            {
+                var c = containers.Resolve(n);
+                containers.Remove(c, p.GetValue(force));
+                Console.WriteLine(c.Id);
+            }
+            return 0;
+        }));
+        return cmd;
+    }
+
+    public static Command Diff()
+    {
+        var container = new Argument<string>("CONTAINER");
+        var format = new Option<string?>("--format") { Description = "table (default) or json" };
+        var cmd = new Command("diff", "Show what changed in a container (A added, C changed, D deleted)") { container, format };
+        cmd.SetAction(p => WithContainers(p, (_, containers) =>
+        {
+            var c = containers.Resolve(p.GetValue(container)!);
+            var lowers = Enumerable.Reverse(containers.Stack(c)).Select(containers.Layers.DiffDir).ToList();
+            var changes = ContainerChanges.Of(c, lowers);
+            if (p.GetValue(format) is "json")
+            {
+                using var stdout = Console.OpenStandardOutput();
+                using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+                {
+                    w.WriteStartObject();
+                    foreach (var (kind, key) in new[] { ('A', "added"), ('C', "changed"), ('D', "deleted") })
+                    {
+                        w.WriteStartArray(key);
+                        foreach (var ch in changes.Where(x => x.Kind == kind)) w.WriteStringValue(ch.Path);
+                        w.WriteEndArray();
+                    }
+                    w.WriteEndObject();
+                }
+                stdout.Write("\n"u8);
+                return 0;
+            }
+            foreach (var ch in changes) Console.WriteLine($"{ch.Kind} {ch.Path}");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    public static Command Commit()
+    {
+        var container = new Argument<string>("CONTAINER");
+        var reference = new Argument<string?>("IMAGE") { Arity = ArgumentArity.ZeroOrOne };
+        var message = new Option<string?>("--message", "-m") { Description = "Commit message" };
+        var author = new Option<string?>("--author", "-a") { Description = "Author" };
+        var change = new Option<string[]>("--change", "-c") { Description = "Dockerfile instruction for the config (CMD, ENV, ...)", AllowMultipleArgumentsPerToken = false };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the image ID" };
+        var cmd = new Command("commit", "Create an image from a container's changes") { container, reference, message, author, change, quiet };
+        cmd.SetAction(p => WithContainers(p, (store, containers) =>
+        {
+            var c = containers.Resolve(p.GetValue(container)!);
+            var names = p.GetValue(reference) is { } r ? new[] { ImageReference.Parse(r).ToString() } : [];
+            var image = new ContainerCommitter(store, containers).Commit(c, names, p.GetValue(message), p.GetValue(author), p.GetValue(change));
+            Console.WriteLine(image.Id);
+            return 0;
+        }));
+        return cmd;
+    }
+
+    public static Command Image()
+    {
+        var mountImage = new Argument<string>("IMAGE");
+        var mount = new Command("mount", "Mount an image read-only and print its path") { mountImage };
+        mount.SetAction(p => WithContainers(p, (store, containers) =>
+        {
+            var image = store.Resolve(p.GetValue(mountImage)!);
+            var stack = containers.Layers.EnsureImage(image);
+            Console.WriteLine(containers.Mounts.Mount(ImageMountPoint(store, image.Id), stack));
+            return 0;
+        }));
+        var umountImage = new Argument<string>("IMAGE");
+        var force = new Option<bool>("--force", "-f");
+        var umount = new Command("umount", "Unmount an image") { umountImage, force };
+        umount.Aliases.Add("unmount");
+        umount.SetAction(p => WithContainers(p, (store, containers) =>
+        {
+            var image = store.Resolve(p.GetValue(umountImage)!);
+            var target = ImageMountPoint(store, image.Id);
+            if (!containers.Mounts.IsMounted(target)) throw StrataException.NotFound($"image {image.Id.Short} is not mounted");
+            containers.Mounts.Unmount(target, p.GetValue(force));
+            Console.WriteLine(image.Id);
+            return 0;
+        }));
+        return new Command("image", "Image commands that need the layer store") { mount, umount };
+    }
+
+    private static string ImageMountPoint(StrataStore store, Digest id) => Path.Combine(store.Root, "image-mounts", id.Encoded);
+}

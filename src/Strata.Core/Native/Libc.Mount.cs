@@ -1,0 +1,31 @@
+using System.Runtime.InteropServices;
+
+namespace Strata.Native;
+
+/// <summary>mount(2) and umount2(2), for the kernel's overlayfs.</summary>
+internal static partial class Libc
+{
+    public const ulong MS_RDONLY = 1;
+    public const int MNT_DETACH = 2;
+
+    [LibraryImport("libc", EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Mount(string source, string target, string fstype, ulong flags, string data);
+
+    [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Umount2(string target, int flags);
+
+    /// <summary>Whether a path is a mount point now (the kernel's view, not a count that a reboot made stale).</summary>
+    public static bool IsMountPoint(string path)
+    {
+        var full = Path.GetFullPath(path).TrimEnd('/');
+        foreach (var line in File.ReadLines("/proc/self/mountinfo"))
+        {
+            var fields = line.Split(' ');
+            if (fields.Length > 4 && Unescape(fields[4]) == full) return true;
+        }
+        return false;
+    }
+
+    private static string Unescape(string s) =>
+        s.Contains('\\', StringComparison.Ordinal) ? s.Replace("\\040", " ", StringComparison.Ordinal).Replace("\\011", "\t", StringComparison.Ordinal).Replace("\\012", "\n", StringComparison.Ordinal).Replace("\\134", "\\", StringComparison.Ordinal) : s;
+}

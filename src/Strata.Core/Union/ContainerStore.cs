@@ -1,0 +1,112 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Strata.Errors;
+using Strata.Storage;
+
+namespace Strata.Union;
+
+/// <summary>
+/// Containers in the store. Creating one writes a row and three empty directories: no image data is copied,
+/// so it costs the same whatever the image's size; fifty containers of one image share its layers.
+/// </summary>
+public sealed class ContainerStore
+{
+    private readonly StrataStore _store;
+
+    public ContainerStore(StrataStore store)
+    {
+        _store = store;
+        Home = Path.Combine(store.Root, "containers");
+        Directory.CreateDirectory(Home);
+        Layers = new LayerStore(store);
+        Mounts = new OverlayMounts(store, Layers);
+    }
+
+    public string Home { get; }
+    public LayerStore Layers { get; }
+    public OverlayMounts Mounts { get; }
+
+    public Container Create(LocalImage image, string? name, Action<string>? progress = null)
+    {
+        if (name is not null && !IsValidName(name)) throw StrataException.BadArgument($"invalid container name \"{name}\": [a-zA-Z0-9][a-zA-Z0-9_.-]*");
+        Layers.EnsureImage(image, progress);
+        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        var c = new Container(id, name ?? DefaultName(id), image.Id, DateTimeOffset.UtcNow, Path.Combine(Home, id));
+        Directory.CreateDirectory(c.UpperDir);
+        Directory.CreateDirectory(c.WorkDir);
+        Directory.CreateDirectory(c.MergedDir);
+        try
+        {
+            _store.Db.Execute("INSERT INTO containers(id, name, image_id, created) VALUES ($id, $n, $img, $c)", null,
+                ("$id", c.Id), ("$n", c.Name), ("$img", image.Id.ToString()), ("$c", c.Created.ToString("O", CultureInfo.InvariantCulture)));
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode == 19)
+        {
+            Directory.Delete(c.Directory, recursive: true);
+            throw new StrataException(ErrorKind.AlreadyExists, $"the container name \"{c.Name}\" is already in use");
+        }
+        return c;
+    }
+
+    public IReadOnlyList<Container> List() => Query("", null);
+
+    /// <summary>By name, full ID or unique ID prefix.</summary>
+    public Container Resolve(string nameOrId)
+    {
+        var byName = Query("WHERE name = $p", nameOrId);
+        if (byName.Count == 1) return byName[0];
+        var byId = nameOrId.Length >= 3 && nameOrId.All(char.IsAsciiHexDigitLower) ? Query("WHERE id >= $p AND id < $p || 'g'", nameOrId) : [];
+        return byId.Count switch
+        {
+            1 => byId[0],
+            0 => throw StrataException.NotFound($"no such container: {nameOrId}"),
+            _ => throw new StrataException(ErrorKind.Conflict, $"container ID prefix {nameOrId} is ambiguous"),
+        };
+    }
+
+    public IReadOnlyList<LayerInfo> Stack(Container c) => Layers.EnsureImage(_store.Resolve(c.ImageId.ToString()));
+
+    public string Mount(Container c) => Mounts.Mount(c.MergedDir, Stack(c), c.UpperDir, c.WorkDir);
+
+    public bool Unmount(Container c, bool force = false) => Mounts.Unmount(c.MergedDir, force);
+
+    /// <summary>Removes the writable layer for good; the image and its layers stay.</summary>
+    public void Remove(Container c, bool force)
+    {
+        if (Mounts.IsMounted(c.MergedDir))
+        {
+            if (!force) throw new StrataException(ErrorKind.Conflict, $"container {c.Name} is mounted: umount it or use --force");
+            Mounts.Unmount(c.MergedDir, force: true);
+        }
+        _store.Db.Execute("DELETE FROM containers WHERE id = $id", null, ("$id", c.Id));
+        if (Directory.Exists(c.Directory)) Directory.Delete(c.Directory, recursive: true);
+    }
+
+    private List<Container> Query(string where, string? p)
+    {
+        using var cmd = _store.Db.Command($"SELECT id, name, image_id, created FROM containers {where} ORDER BY created DESC", null, ("$p", p));
+        using var r = cmd.ExecuteReader();
+        var list = new List<Container>();
+        while (r.Read())
+        {
+            var id = r.GetString(0);
+            list.Add(new Container(id, r.GetString(1), Oci.Digest.Parse(r.GetString(2)),
+                DateTimeOffset.Parse(r.GetString(3), CultureInfo.InvariantCulture), Path.Combine(Home, id)));
+        }
+        return list;
+    }
+
+    private static bool IsValidName(string name) =>
+        name.Length is > 0 and <= 128 && char.IsAsciiLetterOrDigit(name[0]) && name.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '_' or '.' or '-');
+
+    private static readonly string[] Adjectives = ["brave", "calm", "eager", "fond", "keen", "lucid", "merry", "nimble", "quiet", "sharp", "steady", "vivid"];
+    private static readonly string[] Nouns = ["ampere", "bohr", "curie", "dirac", "euler", "fermi", "gauss", "hopper", "knuth", "lovelace", "noether", "turing"];
+
+    /// <summary>docker-style adjective_noun names, made unique by the ID's start when needed.</summary>
+    private string DefaultName(string id)
+    {
+        var b = Convert.FromHexString(id[..4]);
+        var name = $"{Adjectives[b[0] % Adjectives.Length]}_{Nouns[b[1] % Nouns.Length]}";
+        return Query("WHERE name = $p", name).Count == 0 ? name : $"{name}_{id[..6]}";
+    }
+}

@@ -1,0 +1,118 @@
+using System.Security.Cryptography;
+using Strata.Archive;
+using Strata.Errors;
+using Strata.Images;
+using Strata.Oci;
+using Strata.Storage;
+
+namespace Strata.Union;
+
+/// <summary>
+/// Layers unpacked once per ChainID into overlay/DIR/diff in overlayfs form, shared by every image and container
+/// that stacks them. A layer is built in overlay/.staging-*, renamed into place, then recorded; a crash leaves
+/// only a staging directory, removed at the next start. overlay/l/LINK -> ../DIR/diff keeps mount options short.
+/// </summary>
+public sealed class LayerStore
+{
+    private readonly StrataStore _store;
+
+    public LayerStore(StrataStore store)
+    {
+        _store = store;
+        Home = Path.Combine(store.Root, "overlay");
+        Directory.CreateDirectory(Path.Combine(Home, "l"));
+        Directory.CreateDirectory(Path.Combine(Home, "empty"));
+        foreach (var stale in Directory.EnumerateDirectories(Home, ".staging-*"))
+            if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(stale) > TimeSpan.FromHours(1)) Directory.Delete(stale, recursive: true);
+    }
+
+    public string Home { get; }
+
+    public string DiffDir(LayerInfo layer) => Path.Combine(Home, layer.Dir, "diff");
+
+    public LayerInfo? Get(Digest chainId)
+    {
+        using var cmd = _store.Db.Command("SELECT chain_id, parent, diff_id, dir, link, size FROM layers WHERE chain_id = $c", null, ("$c", chainId.ToString()));
+        using var r = cmd.ExecuteReader();
+        return r.Read()
+            ? new LayerInfo(Digest.Parse(r.GetString(0)), r.IsDBNull(1) ? null : Digest.Parse(r.GetString(1)), Digest.Parse(r.GetString(2)), r.GetString(3), r.GetString(4), r.GetInt64(5))
+            : null;
+    }
+
+    public IReadOnlyList<LayerInfo> List()
+    {
+        using var cmd = _store.Db.Command("SELECT chain_id FROM layers", null);
+        using var r = cmd.ExecuteReader();
+        var ids = new List<Digest>();
+        while (r.Read()) ids.Add(Digest.Parse(r.GetString(0)));
+        return ids.Select(id => Get(id)!).ToList();
+    }
+
+    /// <summary>The image's layers, base first, unpacking those the store does not have yet.</summary>
+    public IReadOnlyList<LayerInfo> EnsureImage(LocalImage image, Action<string>? progress = null)
+    {
+        var result = new List<LayerInfo>();
+        Digest? parent = null;
+        for (int i = 0; i < image.Manifest.Layers.Count; i++)
+        {
+            var desc = image.Manifest.Layers[i];
+            var diffId = image.Config.RootFs.DiffIds[i];
+            var chain = ChainId.Next(parent, diffId);
+            var layer = Get(chain);
+            if (layer is not null && Directory.Exists(DiffDir(layer)))
+            {
+                progress?.Invoke($"{desc.Digest.Short}: Already exists");
+            }
+            else
+            {
+                layer = Unpack(desc, diffId, chain, parent, result);
+                progress?.Invoke($"{desc.Digest.Short}: Pull complete");
+            }
+            result.Add(layer);
+            parent = chain;
+        }
+        return result;
+    }
+
+    private LayerInfo Unpack(Descriptor desc, Digest diffId, Digest chain, Digest? parent, List<LayerInfo> lowersBaseFirst)
+    {
+        var dir = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var staging = Path.Combine(Home, ".staging-" + dir);
+        Directory.CreateDirectory(Path.Combine(staging, "diff"));
+        try
+        {
+            var lowers = Enumerable.Reverse(lowersBaseFirst).Select(DiffDir).ToList();
+            new ImageUnpacker(_store).ApplyLayer(desc, diffId, Path.Combine(staging, "diff"),
+                new ApplyOptions { Whiteouts = WhiteoutMode.Overlay, LowerDirectories = lowers });
+            Directory.Move(staging, Path.Combine(Home, dir));
+        }
+        catch
+        {
+            if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
+            throw;
+        }
+        var link = NewLink();
+        File.CreateSymbolicLink(Path.Combine(Home, "l", link), $"../{dir}/diff");
+        long size = _store.Images.GetLayerInfo(desc.Digest)?.UncompressedSize ?? desc.Size;
+        int added = _store.Db.Execute("""
+            INSERT INTO layers(chain_id, parent, diff_id, dir, link, size) VALUES ($c, $p, $d, $dir, $l, $s)
+            ON CONFLICT(chain_id) DO NOTHING
+            """, null, ("$c", chain.ToString()), ("$p", parent?.ToString()), ("$d", diffId.ToString()), ("$dir", dir), ("$l", link), ("$s", size));
+        if (added == 0)
+        {
+            // Another strata process unpacked the same layer meanwhile: use theirs.
+            File.Delete(Path.Combine(Home, "l", link));
+            Directory.Delete(Path.Combine(Home, dir), recursive: true);
+            return Get(chain) ?? throw new StrataException(ErrorKind.Internal, $"layer {chain} vanished");
+        }
+        return new LayerInfo(chain, parent, diffId, dir, link, size);
+    }
+
+    /// <summary>26 base32 characters, as moby's overlay2: 128 layers of "l/LINK:" fit in one page of mount options.</summary>
+    private static string NewLink()
+    {
+        const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        var bytes = RandomNumberGenerator.GetBytes(26);
+        return string.Create(26, bytes, (span, b) => { for (int i = 0; i < span.Length; i++) span[i] = alphabet[b[i] % 32]; });
+    }
+}

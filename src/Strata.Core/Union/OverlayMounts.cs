@@ -1,0 +1,81 @@
+using Strata.Errors;
+using Strata.Native;
+using Strata.Storage;
+using static Strata.Native.Libc;
+
+namespace Strata.Union;
+
+/// <summary>
+/// Mounts layer stacks with the kernel's overlayfs, counting mounts per target in the store (the count is checked
+/// against the kernel's mount table, so one a reboot or a lazy unmount made stale is reset, not trusted).
+/// </summary>
+public sealed class OverlayMounts(StrataStore store, LayerStore layers)
+{
+    /// <summary>Mounts (or counts one more user of) a read-only or writable stack at target.</summary>
+    public string Mount(string target, IReadOnlyList<LayerInfo> stack, string? upper = null, string? work = null)
+    {
+        Directory.CreateDirectory(target);
+        using var tx = store.Db.BeginWrite();
+        long count = store.Db.Scalar("SELECT count FROM mounts WHERE target = $t", tx, ("$t", target)) is long c ? c : 0;
+        if (IsMountPoint(target))
+        {
+            count++;
+        }
+        else
+        {
+            MountOverlay(target, stack, upper, work);
+            count = 1;
+        }
+        store.Db.Execute("INSERT INTO mounts(target, count) VALUES ($t, $c) ON CONFLICT(target) DO UPDATE SET count = $c", tx, ("$t", target), ("$c", count));
+        tx.Commit();
+        return target;
+    }
+
+    /// <summary>Drops one user; the last one (or force) unmounts. Returns whether it is unmounted now.</summary>
+    public bool Unmount(string target, bool force = false)
+    {
+        using var tx = store.Db.BeginWrite();
+        long count = store.Db.Scalar("SELECT count FROM mounts WHERE target = $t", tx, ("$t", target)) is long c ? c : 0;
+        bool mounted = IsMountPoint(target);
+        count = mounted ? count - 1 : 0;
+        if (force || count <= 0)
+        {
+            // Detach, so copies of the mount in other namespaces do not keep it busy (moby's overlay2 does the same).
+            if (mounted && Umount2(target, MNT_DETACH) != 0) throw new ErrnoException(LastErrno, "umount", target);
+            store.Db.Execute("DELETE FROM mounts WHERE target = $t", tx, ("$t", target));
+            tx.Commit();
+            return true;
+        }
+        store.Db.Execute("UPDATE mounts SET count = $c WHERE target = $t", tx, ("$t", target), ("$c", count));
+        tx.Commit();
+        return false;
+    }
+
+    public bool IsMounted(string target) => IsMountPoint(target);
+
+    private void MountOverlay(string target, IReadOnlyList<LayerInfo> stack, string? upper, string? work)
+    {
+        // Lowers by their short links, relative to overlay/ as the working directory: a deep stack fits one page.
+        var lowers = Enumerable.Reverse(stack).Select(l => "l/" + l.Link).ToList();
+        if (lowers.Count == 0 || (upper is null && lowers.Count == 1)) lowers.Add("empty"); // overlayfs wants two lowers without an upper
+        var data = "lowerdir=" + string.Join(':', lowers) + (upper is null ? "" : $",upperdir={upper},workdir={work}") + ",index=off";
+        if (data.Length >= 4096)
+            throw new StrataException(ErrorKind.Unsupported, $"{stack.Count} layers do not fit the kernel's mount options ({data.Length} bytes)");
+        var cwd = Environment.CurrentDirectory;
+        Environment.CurrentDirectory = layers.Home;
+        try
+        {
+            if (Libc.Mount("overlay", target, "overlay", upper is null ? MS_RDONLY : 0, data) != 0)
+            {
+                int errno = LastErrno;
+                throw errno is Errno.EPERM or Errno.EACCES
+                    ? new StrataException(ErrorKind.PermissionDenied, "mounting overlayfs needs root (CAP_SYS_ADMIN)")
+                    : new ErrnoException(errno, "mount overlay on", target);
+            }
+        }
+        finally
+        {
+            Environment.CurrentDirectory = cwd;
+        }
+    }
+}

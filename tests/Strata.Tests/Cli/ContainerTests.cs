@@ -1,0 +1,161 @@
+using System.Text.Json;
+using Strata.Tests.Infrastructure;
+
+namespace Strata.Tests.Cli;
+
+/// <summary>The union seed scenarios on the kernel's overlayfs: shared layers, copy-up, whiteouts, opaque, commit.</summary>
+public class ContainerTests
+{
+    private static (TempDir Tmp, string Root, string Image) Setup()
+    {
+        Requires.Root();
+        Requires.Overlay();
+        var sample = SampleImages.Get("busybox");
+        var tmp = new TempDir();
+        var root = tmp.CreateDirectory("root");
+        var id = StrataCli.Run(root, "load", "-q", "-i", sample.LayoutDir).Ok().Stdout.Trim();
+        StrataCli.Run(root, "tag", id, "localhost/bb:1").Ok();
+        return (tmp, root, "localhost/bb:1");
+    }
+
+    private static long DiskUsage(string path) => long.Parse(Tool.Run("du", "-sk", path).Stdout.Split('\t')[0]);
+
+    [Fact]
+    public void CopyUpWhiteoutOpaqueCommitAndAFreshContainerSeesIt()
+    {
+        var (tmp, root, image) = Setup();
+        using var _ = tmp;
+        StrataCli.Run(root, "create", "--name", "c1", image).Ok();
+        var layerDir = Directory.GetDirectories(Path.Combine(root, "overlay")).Single(d => !Path.GetFileName(d).StartsWith('.') && Path.GetFileName(d) is not ("l" or "empty"));
+        var snapshot = tmp.Combine("layer-before");
+        Tool.Run("cp", "-a", layerDir, snapshot);
+
+        var merged = StrataCli.Run(root, "mount", "c1").Ok().Stdout.Trim();
+        try
+        {
+            File.AppendAllText(Path.Combine(merged, "etc/group"), "extra:x:1234:\n");   // copy-up
+            File.Delete(Path.Combine(merged, "etc/passwd"));                             // whiteout
+            Directory.Delete(Path.Combine(merged, "bin"), recursive: true);               // rm -r then mkdir: opaque
+            Directory.CreateDirectory(Path.Combine(merged, "bin"));
+            File.WriteAllText(Path.Combine(merged, "bin/only"), "new");
+            File.WriteAllText(Path.Combine(merged, "added"), "a");
+        }
+        finally
+        {
+            StrataCli.Run(root, "umount", "c1").Ok();
+        }
+        // The lower layer is untouched by the container's writes.
+        Assert.Empty(TreeComparer.Compare(snapshot, layerDir));
+
+        var diff = StrataCli.Run(root, "diff", "c1").Ok().Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Contains("D /etc/passwd", diff);
+        Assert.Contains("C /etc/group", diff);
+        Assert.Contains("A /added", diff);
+        Assert.Contains("C /bin", diff);
+        Assert.Contains("A /bin/only", diff);
+
+        var committed = StrataCli.Run(root, "commit", "-m", "changes", "--change", "CMD [\"/bin/only\"]", "c1", "localhost/bb:2").Ok().Stdout.Trim();
+        using (var inspect = JsonDocument.Parse(StrataCli.Run(root, "inspect", committed).Ok().Stdout))
+        {
+            var i = inspect.RootElement[0];
+            Assert.Equal(2, i.GetProperty("RootFS").GetProperty("Layers").GetArrayLength());
+            Assert.Equal("/bin/only", i.GetProperty("Config").GetProperty("Cmd")[0].GetString());
+            var layers = i.GetProperty("Layers");
+            var top = layers[1].GetProperty("Digest").GetString()!["sha256:".Length..];
+            var members = Tool.Run("tar", "-tzf", Path.Combine(root, "blobs", "sha256", top)).Stdout.Split('\n');
+            Assert.Contains("etc/.wh.passwd", members);
+            Assert.Contains("bin/.wh..wh..opq", members);
+        }
+
+        // A container of the committed image sees the change; removing c1 loses its data, the images stay.
+        StrataCli.Run(root, "rm", "c1").Ok();
+        StrataCli.Run(root, "create", "--name", "c2", "localhost/bb:2").Ok();
+        var m2 = StrataCli.Run(root, "mount", "c2").Ok().Stdout.Trim();
+        try
+        {
+            Assert.False(File.Exists(Path.Combine(m2, "etc/passwd")));
+            Assert.Contains("extra:x:1234", File.ReadAllText(Path.Combine(m2, "etc/group")));
+            Assert.Equal(["only"], Directory.GetFileSystemEntries(Path.Combine(m2, "bin")).Select(Path.GetFileName).ToArray());
+
+            // The flattened image equals the kernel's merged view of it.
+            var unpacked = tmp.Combine("unpacked");
+            StrataCli.Run(root, "unpack", "localhost/bb:2", unpacked).Ok();
+            var differences = TreeComparer.Compare(unpacked, m2, new TreeComparer.Options { IgnoreMtimeOf = new HashSet<string> { "." } });
+            Assert.True(differences.Count == 0, string.Join('\n', differences));
+        }
+        finally
+        {
+            StrataCli.Run(root, "umount", "c2").Ok();
+        }
+        Assert.Equal(2, StrataCli.Run(root, "images", "-q").Ok().Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+
+        // An image in use is not removed; once its containers are gone, rmi frees its layers too.
+        Assert.Equal(4, StrataCli.Run(root, "rmi", "localhost/bb:2").ExitCode);
+        StrataCli.Run(root, "rm", "c2").Ok();
+        StrataCli.Run(root, "rmi", "localhost/bb:2").Ok();
+        StrataCli.Run(root, "rmi", image).Ok();
+        Assert.Equal(["empty", "l"], Directory.GetDirectories(Path.Combine(root, "overlay")).Select(Path.GetFileName).Order().ToArray());
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(root, "overlay", "l")));
+    }
+
+    [Fact]
+    public void ManyContainersCostNearlyNothingAndShareTheLayers()
+    {
+        var (tmp, root, image) = Setup();
+        using var _ = tmp;
+        StrataCli.Run(root, "create", image).Ok(); // the layer is unpacked once, here
+        long before = DiskUsage(root);
+        int layersBefore = Directory.GetDirectories(Path.Combine(root, "overlay")).Length;
+        for (int i = 0; i < 20; i++) StrataCli.Run(root, "create", image).Ok();
+        long after = DiskUsage(root);
+        Assert.True(after - before < 1024, $"20 containers took {after - before} KiB");
+        Assert.Equal(layersBefore, Directory.GetDirectories(Path.Combine(root, "overlay")).Length);
+        Assert.Equal(21, StrataCli.Run(root, "ps", "-q").Ok().Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        var names = JsonDocument.Parse(StrataCli.Run(root, "ps", "--format", "json").Ok().Stdout).RootElement.EnumerateArray()
+            .Select(c => c.GetProperty("Names")[0].GetString()).ToList();
+        Assert.Equal(names.Count, names.Distinct().Count());
+    }
+
+    [Fact]
+    public void MountsAreCountedAndCheckedAgainstTheKernel()
+    {
+        var (tmp, root, image) = Setup();
+        using var _ = tmp;
+        StrataCli.Run(root, "create", "--name", "m", image).Ok();
+        var merged = StrataCli.Run(root, "mount", "m").Ok().Stdout.Trim();
+        Assert.Equal(merged, StrataCli.Run(root, "mount", "m").Ok().Stdout.Trim());
+        StrataCli.Run(root, "umount", "m").Ok();
+        Assert.True(File.Exists(Path.Combine(merged, "bin/busybox")), "still mounted for the second user");
+        StrataCli.Run(root, "umount", "m").Ok();
+        Assert.False(File.Exists(Path.Combine(merged, "bin/busybox")));
+
+        // Unmounted behind strata's back (as a reboot does): the next mount mounts again.
+        StrataCli.Run(root, "mount", "m").Ok();
+        Tool.Run("umount", merged);
+        StrataCli.Run(root, "mount", "m").Ok();
+        Assert.True(File.Exists(Path.Combine(merged, "bin/busybox")));
+        var busy = StrataCli.Run(root, "rm", "m");
+        Assert.Equal(4, busy.ExitCode);
+        StrataCli.Run(root, "rm", "-f", "m").Ok();
+        Assert.False(Directory.Exists(Path.GetDirectoryName(merged)));
+        Assert.Equal(3, StrataCli.Run(root, "mount", "nope").ExitCode);
+    }
+
+    [Fact]
+    public void ImageMountIsReadOnlyAndShared()
+    {
+        var (tmp, root, image) = Setup();
+        using var _ = tmp;
+        var path = StrataCli.Run(root, "image", "mount", image).Ok().Stdout.Trim();
+        try
+        {
+            Assert.True(File.Exists(Path.Combine(path, "bin/busybox")));
+            Assert.ThrowsAny<IOException>(() => File.WriteAllText(Path.Combine(path, "x"), "no"));
+        }
+        finally
+        {
+            StrataCli.Run(root, "image", "umount", image).Ok();
+        }
+        Assert.False(File.Exists(Path.Combine(path, "bin/busybox")));
+    }
+}
