@@ -24,6 +24,7 @@ public static class Cli
             ImageCommands.Unpack(), ImageCommands.Prune(),
             ContainerCommands.Create(), ContainerCommands.Mount(), ContainerCommands.Umount(), ContainerCommands.Ps(),
             ContainerCommands.Rm(), ContainerCommands.Diff(), ContainerCommands.Commit(), ContainerCommands.Image(),
+            SpaceCommands.Export(), SpaceCommands.Df(),
         })
         {
             root.Subcommands.Add(command);

@@ -159,3 +159,53 @@ public class ContainerTests
         Assert.False(File.Exists(Path.Combine(path, "bin/busybox")));
     }
 }
+
+/// <summary>export (the flattened merged view) and df (shared and unique sizes).</summary>
+public class ContainerSpaceTests
+{
+    [Fact]
+    public void ExportIsTheMergedViewAndDfSeparatesSharedFromUnique()
+    {
+        Requires.Root();
+        Requires.Overlay();
+        var sample = SampleImages.Get("busybox");
+        using var tmp = new TempDir();
+        var root = tmp.CreateDirectory("root");
+        var id = StrataCli.Run(root, "load", "-q", "-i", sample.LayoutDir).Ok().Stdout.Trim();
+        StrataCli.Run(root, "tag", id, "localhost/bb:1").Ok();
+        StrataCli.Run(root, "create", "--name", "c", "localhost/bb:1").Ok();
+        var merged = StrataCli.Run(root, "mount", "c").Ok().Stdout.Trim();
+        var snapshot = tmp.Combine("snapshot");
+        try
+        {
+            File.WriteAllBytes(Path.Combine(merged, "blob"), new byte[300_000]);
+            File.Delete(Path.Combine(merged, "etc/passwd"));
+            Tool.Run("cp", "-a", merged, snapshot);
+        }
+        finally
+        {
+            StrataCli.Run(root, "umount", "c").Ok();
+        }
+
+        var tar = tmp.Combine("c.tar");
+        StrataCli.Run(root, "export", "-o", tar, "c").Ok();
+        var extracted = tmp.CreateDirectory("extracted");
+        Tool.Run("tar", "-xpf", tar, "--xattrs", "--xattrs-include=*", "-C", extracted);
+        var diff = TreeComparer.Compare(snapshot, extracted, new TreeComparer.Options { IgnoreMtimeOf = new HashSet<string> { "." } });
+        Assert.True(diff.Count == 0, string.Join('\n', diff));
+        Assert.False(Directory.Exists(Path.Combine(merged, "bin")), "export unmounts what it mounted");
+
+        StrataCli.Run(root, "commit", "c", "localhost/bb:2").Ok();
+        using var df = JsonDocument.Parse(StrataCli.Run(root, "df", "--format", "json").Ok().Stdout);
+        var images = df.RootElement.GetProperty("Images").EnumerateArray().ToDictionary(i => i.GetProperty("RepoTags")[0].GetString()!);
+        var bb1 = images["localhost/bb:1"];
+        var bb2 = images["localhost/bb:2"];
+        Assert.Equal(0, bb1.GetProperty("UniqueSize").GetInt64());
+        Assert.Equal(bb1.GetProperty("Size").GetInt64(), bb2.GetProperty("SharedSize").GetInt64());
+        Assert.True(bb2.GetProperty("UniqueSize").GetInt64() >= 300_000);
+        Assert.Equal(bb2.GetProperty("Size").GetInt64(), df.RootElement.GetProperty("ImagesSize").GetInt64());
+        Assert.Equal(1, bb1.GetProperty("Containers").GetInt32());
+        Assert.True(df.RootElement.GetProperty("Containers")[0].GetProperty("Size").GetInt64() >= 300_000);
+        Assert.Contains("SHARED SIZE", StrataCli.Run(root, "df", "-v").Ok().Stdout);
+    }
+}

@@ -1,0 +1,117 @@
+using System.CommandLine;
+using System.Text.Json;
+using Strata.Archive.Changes;
+using Strata.Archive.Tar;
+using Strata.Cli.Output;
+using Strata.Errors;
+using Strata.Union;
+
+namespace Strata.Cli.Commands;
+
+/// <summary>export and df.</summary>
+public static class SpaceCommands
+{
+    public static Command Export()
+    {
+        var container = new Argument<string>("CONTAINER");
+        var output = new Option<string?>("--output", "-o") { Description = "Tar file to write (default: standard output)" };
+        var cmd = new Command("export", "Export a container's merged filesystem as a tar") { container, output };
+        cmd.SetAction(p => Cli.WithStore(p, store =>
+        {
+            var containers = new ContainerStore(store);
+            var c = containers.Resolve(p.GetValue(container)!);
+            var path = p.GetValue(output);
+            if (path is null && !Console.IsOutputRedirected) throw StrataException.BadArgument("refusing to write a tar to a terminal: use --output or redirect");
+            var merged = containers.Mount(c);
+            try
+            {
+                using var stream = path is null ? Console.OpenStandardOutput() : new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+                using var tar = new TarWriter(stream);
+                foreach (var entry in DirectoryDiffer.Diff(null, merged)) tar.Write(entry, entry.Data);
+            }
+            finally
+            {
+                containers.Unmount(c);
+            }
+            return 0;
+        }));
+        return cmd;
+    }
+
+    public static Command Df()
+    {
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Per image and per container" };
+        var format = new Option<string?>("--format") { Description = "table (default) or json" };
+        var cmd = new Command("df", "Show disk usage: images, shared and unique sizes, containers") { verbose, format };
+        cmd.SetAction(p => Cli.WithStore(p, store =>
+        {
+            var report = SpaceUsage.Measure(store, new ContainerStore(store));
+            var (images, containers) = (report.Images, report.Containers);
+            long imagesSize = report.ImagesTotal;
+            long reclaimable = report.ImagesReclaimable;
+            if (p.GetValue(format) is "json") return Json(images, containers, imagesSize, reclaimable);
+            if (!p.GetValue(verbose))
+            {
+                var t = new Table("TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE");
+                t.Add("Images", images.Count.ToString(), images.Count(i => i.Containers > 0).ToString(), Humanize.Size(imagesSize), Humanize.Size(reclaimable));
+                t.Add("Containers", containers.Count.ToString(), "0", Humanize.Size(containers.Sum(c => c.Size)), Humanize.Size(containers.Sum(c => c.Size)));
+                t.Write(Console.Out);
+                return 0;
+            }
+            Console.WriteLine("Images space usage:\n");
+            var it = new Table("REPOSITORY", "TAG", "IMAGE ID", "SIZE", "SHARED SIZE", "UNIQUE SIZE", "CONTAINERS");
+            foreach (var i in images)
+            {
+                var name = i.Image.Names.Count > 0 ? i.Image.Names[0] : "<none>:<none>";
+                int colon = name.LastIndexOf(':');
+                it.Add(name[..colon], name[(colon + 1)..], i.Image.Id.Short, Humanize.Size(i.Size), Humanize.Size(i.SharedSize), Humanize.Size(i.UniqueSize), i.Containers.ToString());
+            }
+            it.Write(Console.Out);
+            Console.WriteLine("\nContainers space usage:\n");
+            var ct = new Table("CONTAINER ID", "IMAGE", "SIZE", "NAMES");
+            foreach (var c in containers) ct.Add(c.Container.Id[..12], c.Container.ImageId.Short, Humanize.Size(c.Size), c.Container.Name);
+            ct.Write(Console.Out);
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static int Json(IReadOnlyList<ImageUsage> images, IReadOnlyList<ContainerUsage> containers, long imagesSize, long reclaimable)
+    {
+        using var stdout = Console.OpenStandardOutput();
+        using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteNumber("ImagesSize", imagesSize);
+            w.WriteNumber("Reclaimable", reclaimable);
+            w.WriteStartArray("Images");
+            foreach (var i in images)
+            {
+                w.WriteStartObject();
+                w.WriteString("Id", i.Image.Id.Encoded);
+                w.WriteStartArray("RepoTags");
+                foreach (var n in i.Image.Names) w.WriteStringValue(n);
+                w.WriteEndArray();
+                w.WriteNumber("Size", i.Size);
+                w.WriteNumber("SharedSize", i.SharedSize);
+                w.WriteNumber("UniqueSize", i.UniqueSize);
+                w.WriteNumber("Containers", i.Containers);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteStartArray("Containers");
+            foreach (var c in containers)
+            {
+                w.WriteStartObject();
+                w.WriteString("Id", c.Container.Id);
+                w.WriteString("Name", c.Container.Name);
+                w.WriteNumber("Size", c.Size);
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+            w.WriteEndObject();
+        }
+        stdout.Write("\n"u8);
+        return 0;
+    }
+}

@@ -1,0 +1,64 @@
+using Strata.Oci;
+using Strata.Storage;
+
+namespace Strata.Union;
+
+public sealed record ImageUsage(ImageRecord Image, long Size, long SharedSize, long UniqueSize, int Containers);
+
+public sealed record ContainerUsage(Container Container, long Size);
+
+/// <summary>Per image and container, and the images' total with every shared layer counted once.</summary>
+public sealed record SpaceReport(IReadOnlyList<ImageUsage> Images, IReadOnlyList<ContainerUsage> Containers, long ImagesTotal)
+{
+    /// <summary>What removing every image no container uses would free: their unique layers.</summary>
+    public long ImagesReclaimable => Images.Where(i => i.Containers == 0).Sum(i => i.UniqueSize);
+}
+
+/// <summary>
+/// docker system df: an image's size is its layers'; a layer other images also stack counts as shared,
+/// the rest is unique; a container's size is its writable layer's.
+/// </summary>
+public static class SpaceUsage
+{
+    public static SpaceReport Measure(StrataStore store, ContainerStore containers)
+    {
+        var records = store.Images.List();
+        var chains = new Dictionary<Digest, List<(Digest Chain, long Size)>>();
+        var users = new Dictionary<Digest, int>();
+        foreach (var r in records)
+        {
+            var image = LocalImage.Load(store, r);
+            var list = new List<(Digest, long)>();
+            var ids = ChainId.Compute(image.Config.RootFs.DiffIds);
+            for (int i = 0; i < ids.Count; i++)
+            {
+                var blob = image.Manifest.Layers[i];
+                list.Add((ids[i], store.Images.GetLayerInfo(blob.Digest)?.UncompressedSize ?? blob.Size));
+                users[ids[i]] = users.GetValueOrDefault(ids[i]) + 1;
+            }
+            chains[r.Id] = list;
+        }
+        var all = containers.List();
+        var images = records.Select(r =>
+        {
+            var layers = chains[r.Id].DistinctBy(l => l.Chain).ToList();
+            long size = layers.Sum(l => l.Size);
+            long shared = layers.Where(l => users[l.Chain] > 1).Sum(l => l.Size);
+            return new ImageUsage(r, size, shared, size - shared, all.Count(c => c.ImageId == r.Id));
+        }).ToList();
+        var cs = all.Select(c => new ContainerUsage(c, DirectorySize(c.UpperDir))).ToList();
+        long total = chains.Values.SelectMany(l => l).DistinctBy(l => l.Chain).Sum(l => l.Size);
+        return new SpaceReport(images, cs, total);
+    }
+
+    /// <summary>Allocated bytes of a tree (du), not following links; whiteout devices cost nothing.</summary>
+    public static long DirectorySize(string dir)
+    {
+        if (!Directory.Exists(dir)) return 0;
+        long total = 0;
+        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = true };
+        foreach (var f in new DirectoryInfo(dir).EnumerateFiles("*", options))
+            if (f.LinkTarget is null) total += f.Length;
+        return total;
+    }
+}
