@@ -9,6 +9,11 @@ internal sealed partial class LayerApplication
 {
     public const string OpaqueXattr = "trusted.overlay.opaque";
 
+    private Union.UnionView? _lowerView;
+
+    /// <summary>The merged lower layers, as overlayfs will show them under this one.</summary>
+    private Union.UnionView LowerView => _lowerView ??= new Union.UnionView(_options.LowerDirectories);
+
     private void ApplyOverlayWhiteout(TarEntry entry, string dir, string name)
     {
         if (name == LayerPaths.OpaqueMarker)
@@ -24,6 +29,8 @@ internal sealed partial class LayerApplication
         var full = LayerPaths.Join(dir, target);
         // Hides lower layers only: what this layer wrote stays; inside an opaque directory nothing lower shows anyway (row 30).
         if (_created.Contains(full) || _touched.Contains(full) || _opaque.Contains(dir)) return;
+        // A whiteout that hides nothing would show as a phantom name where overlayfs does not merge (rows 30, 69).
+        if (LowerView.Lookup(full) is null) return;
         int parent = ResolveDirectory(dir, create: true);
         if (TryLstatAt(parent, target, out _)) return;
         Check(MknodAt(parent, target, S_IFCHR, 0), "mknod whiteout", full);
@@ -38,14 +45,33 @@ internal sealed partial class LayerApplication
     {
         foreach (var lower in _options.LowerDirectories)
         {
-            var full = path.Length == 0 ? lower : Path.Combine(lower, path);
-            if (!TryLstatAt(AT_FDCWD, full, out var st)) continue;
+            // Through the lower layer's own directories only: a symlink there is not a directory to overlayfs.
+            int lowerFd = Check(OpenAt(AT_FDCWD, lower, O_PATH | O_DIRECTORY | O_CLOEXEC, 0), "open", lower);
+            int fd = path.Length == 0 ? lowerFd : OpenAt2(lowerFd, path, (ulong)(O_PATH | O_NOFOLLOW | O_CLOEXEC), RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
+            Statx st;
+            try
+            {
+                if (fd < 0) continue;
+                st = StatFd(fd);
+            }
+            finally
+            {
+                if (fd >= 0 && fd != lowerFd) Close(fd);
+                Close(lowerFd);
+            }
             if (!st.IsDirectory) return;
             var (dir, name) = path.Length == 0 ? ("", "") : LayerPaths.Split(path);
-            int parent = path.Length == 0 ? AT_FDCWD : ResolveDirectory(dir, create: false);
-            var at = path.Length == 0 ? _root : name;
-            if (_options.PreserveOwnership) Check(FchownAt(parent, at, (int)st.Uid, (int)st.Gid, AT_SYMLINK_NOFOLLOW), "chown", path);
-            Check(FchmodAt(parent, at, (uint)st.Mode & 0xfff, 0), "chmod", path);
+            int parent = path.Length == 0 ? AT_FDCWD : OpenPrivate(dir);
+            try
+            {
+                var at = path.Length == 0 ? _root : name;
+                if (_options.PreserveOwnership) Check(FchownAt(parent, at, (int)st.Uid, (int)st.Gid, AT_SYMLINK_NOFOLLOW), "chown", path);
+                Check(FchmodAt(parent, at, (uint)st.Mode & 0xfff, 0), "chmod", path);
+            }
+            finally
+            {
+                if (parent != AT_FDCWD && parent != _rootFd) Close(parent);
+            }
             _keptTimes[path] = (st.Mtime.Seconds, (int)st.Mtime.Nanoseconds);
             return;
         }
@@ -55,12 +81,34 @@ internal sealed partial class LayerApplication
     private void MarkOpaque(string dir)
     {
         if (!_opaque.Add(dir)) return;
-        int fd = ResolveDirectory(dir, create: true);
-        SetXattr($"/proc/self/fd/{fd}/.", OpaqueXattr, "y"u8); // "/." so the magic link itself is not the target
-        foreach (var w in _whiteouts.Where(w => LayerPaths.Split(w).Dir == dir).ToList())
+        if (dir.Length == 0)
         {
-            Check(UnlinkAt(fd, LayerPaths.Split(w).Base, 0), "unlink whiteout", w);
-            _whiteouts.Remove(w);
+            // overlayfs ignores an opaque flag on a layer's root: hide each lower root entry with its own whiteout.
+            foreach (var name in LowerView.List("") ?? [])
+                if (!_created.Contains(name) && !_touched.Contains(name) && !TryLstatAt(_rootFd, name, out _))
+                {
+                    Check(MknodAt(_rootFd, name, S_IFCHR, 0), "mknod whiteout", name);
+                    _whiteouts.Add(name);
+                }
+            return;
+        }
+        int fd = OpenPrivate(dir); // callers made it
+        try
+        {
+            SetXattr($"/proc/self/fd/{fd}/.", OpaqueXattr, "y"u8); // "/." so the magic link itself is not the target
+            foreach (var w in _whiteouts.Where(w => LayerPaths.Split(w).Dir == dir).ToList())
+            {
+                Check(UnlinkAt(fd, LayerPaths.Split(w).Base, 0), "unlink whiteout", w);
+                _whiteouts.Remove(w);
+            }
+        }
+        finally
+        {
+            if (fd != _rootFd) Close(fd);
         }
     }
+
+    /// <summary>An fd of a directory inside the root that the caller closes: the shared one-entry cache may hold its callers' fd.</summary>
+    private int OpenPrivate(string dir) =>
+        dir.Length == 0 ? _rootFd : Check(OpenAt2(_rootFd, dir, (ulong)(O_PATH | O_DIRECTORY | O_CLOEXEC), InRoot), "open", dir);
 }
