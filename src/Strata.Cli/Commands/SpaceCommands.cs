@@ -1,7 +1,5 @@
 using System.CommandLine;
 using System.Text.Json;
-using Strata.Archive.Changes;
-using Strata.Archive.Tar;
 using Strata.Cli.Output;
 using Strata.Errors;
 using Strata.Union;
@@ -22,17 +20,9 @@ public static class SpaceCommands
             var c = containers.Resolve(p.GetValue(container)!);
             var path = p.GetValue(output);
             if (path is null && !Console.IsOutputRedirected) throw StrataException.BadArgument("refusing to write a tar to a terminal: use --output or redirect");
-            var merged = containers.Mount(c);
-            try
-            {
-                using var stream = path is null ? Console.OpenStandardOutput() : new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-                using var tar = new TarWriter(stream);
-                foreach (var entry in DirectoryDiffer.Diff(null, merged)) tar.Write(entry, entry.Data);
-            }
-            finally
-            {
-                containers.Unmount(c);
-            }
+            // Read through the managed union view: no mount, no privilege needed.
+            using var stream = path is null ? Console.OpenStandardOutput() : new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+            containers.Export(c, stream);
             return 0;
         }));
         return cmd;

@@ -66,6 +66,16 @@ public sealed class ContainerStore
 
     public IReadOnlyList<LayerInfo> Stack(Container c) => Layers.EnsureImage(_store.Resolve(c.ImageId.ToString()));
 
+    /// <summary>The container's merged view, read without mounting: its upper layer over the image's layers.</summary>
+    internal UnionView View(Container c) => new([c.UpperDir, .. Enumerable.Reverse(Stack(c)).Select(Layers.DiffDir)]);
+
+    /// <summary>docker export: the flattened merged filesystem as a tar.</summary>
+    public void Export(Container c, Stream output)
+    {
+        using var tar = new Archive.Tar.TarWriter(output, leaveOpen: true);
+        foreach (var entry in UnionExport.Entries(View(c))) tar.Write(entry, entry.Data);
+    }
+
     public string Mount(Container c) => Mounts.Mount(c.MergedDir, Stack(c), c.UpperDir, c.WorkDir);
 
     public bool Unmount(Container c, bool force = false) => Mounts.Unmount(c.MergedDir, force);

@@ -193,7 +193,7 @@ public class ContainerSpaceTests
         Tool.Run("tar", "-xpf", tar, "--xattrs", "--xattrs-include=*", "-C", extracted);
         var diff = TreeComparer.Compare(snapshot, extracted, new TreeComparer.Options { IgnoreMtimeOf = new HashSet<string> { "." } });
         Assert.True(diff.Count == 0, string.Join('\n', diff));
-        Assert.False(Directory.Exists(Path.Combine(merged, "bin")), "export unmounts what it mounted");
+        Assert.False(Directory.Exists(Path.Combine(merged, "bin")), "export reads the layers, it mounts nothing");
 
         StrataCli.Run(root, "commit", "c", "localhost/bb:2").Ok();
         using var df = JsonDocument.Parse(StrataCli.Run(root, "df", "--format", "json").Ok().Stdout);

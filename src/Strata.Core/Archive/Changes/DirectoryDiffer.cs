@@ -31,7 +31,7 @@ public static class DirectoryDiffer
         }
     }
 
-    private static bool KeepXattr(string name) =>
+    internal static bool KeepXattr(string name) =>
         !name.StartsWith("trusted.overlay.", StringComparison.Ordinal) && !name.StartsWith("user.overlay.", StringComparison.Ordinal);
 
     /// <summary>The changes below one directory, in order; lower null means all of upper is new.</summary>
