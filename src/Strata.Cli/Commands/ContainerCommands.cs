@@ -169,12 +169,15 @@ public static class ContainerCommands
         var author = new Option<string?>("--author", "-a") { Description = "Author" };
         var change = new Option<string[]>("--change", "-c") { Description = "Dockerfile instruction for the config (CMD, ENV, ...)", AllowMultipleArgumentsPerToken = false };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the image ID" };
-        var cmd = new Command("commit", "Create an image from a container's changes") { container, reference, message, author, change, quiet };
+        var compression = new Option<string>("--compression") { Description = "none (default), gzip or zstd", DefaultValueFactory = _ => "none" };
+        compression.AcceptOnlyFromAmong("none", "gzip", "zstd");
+        var cmd = new Command("commit", "Create an image from a container's changes") { container, reference, message, author, change, quiet, compression };
         cmd.SetAction(p => WithContainers(p, (store, containers) =>
         {
             var c = containers.Resolve(p.GetValue(container)!);
             var names = p.GetValue(reference) is { } r ? new[] { ImageReference.Parse(r).ToString() } : [];
-            var image = new ContainerCommitter(store, containers).Commit(c, names, p.GetValue(message), p.GetValue(author), p.GetValue(change));
+            var comp = p.GetValue(compression) switch { "gzip" => Compression.Gzip, "zstd" => Compression.Zstd, _ => Compression.None };
+            var image = new ContainerCommitter(store, containers).Commit(c, names, p.GetValue(message), p.GetValue(author), p.GetValue(change), comp);
             Console.WriteLine(image.Id);
             return 0;
         }));

@@ -12,7 +12,10 @@ namespace Strata.Union;
 /// </summary>
 public sealed class ContainerCommitter(StrataStore store, ContainerStore containers)
 {
-    public LoadedImage Commit(Container container, IReadOnlyList<string> names, string? message = null, string? author = null, IReadOnlyList<string>? changes = null)
+    /// <param name="compression">None by default, as podman keeps committed layers: a local commit should not pay
+    /// for compression; saving or pushing can compress.</param>
+    public LoadedImage Commit(Container container, IReadOnlyList<string> names, string? message = null, string? author = null,
+        IReadOnlyList<string>? changes = null, Compression compression = Compression.None)
     {
         var image = store.Resolve(container.ImageId.ToString());
         var lowers = Enumerable.Reverse(containers.Stack(container)).Select(containers.Layers.DiffDir).ToList();
@@ -20,7 +23,7 @@ public sealed class ContainerCommitter(StrataStore store, ContainerStore contain
         Descriptor layer;
         using (StoreLock.Shared(store.Root))
         {
-            layer = builder.WriteLayer(OverlayUpperDiffer.Diff(container.UpperDir, lowers), Compression.Gzip);
+            layer = builder.WriteLayer(OverlayUpperDiffer.Diff(container.UpperDir, lowers), compression);
             var diffId = store.Images.GetLayerInfo(layer.Digest)!.Value.DiffId;
 
             var config = OciDocuments.ParseConfig(image.RawConfig);
