@@ -23,7 +23,10 @@ chmod 1777 "$rootfs/tmp"
 echo "$(find "$rootfs" | wc -l) entries"
 
 step "strata import (store root: $root)"
-"$strata" import "$rootfs" strata-demo/busybox:latest
+# Idempotent: what an earlier run left goes first; SOURCE_DATE_EPOCH makes the image ID the same every run.
+"$strata" rm -f demo-box >/dev/null 2>&1 || true
+"$strata" rmi -f strata-demo/busybox:changed strata-demo/busybox:latest >/dev/null 2>&1 || true
+SOURCE_DATE_EPOCH=1700000000 "$strata" import -m "busybox from this machine" "$rootfs" strata-demo/busybox:latest
 "$strata" images
 "$strata" history strata-demo/busybox
 "$strata" inspect strata-demo/busybox | head -n 20
@@ -44,5 +47,18 @@ step "load back, unpack, compare with umoci's rootfs"
 "$strata" load -i "$work/busybox-oci.tar"
 "$strata" unpack strata-demo/busybox "$work/unpacked"
 diff -r --no-dereference "$work/bundle/rootfs" "$work/unpacked" && echo "strata unpack == umoci unpack"
+
+step "a container: thin writable layer, copy-on-write, diff, commit"
+"$strata" create --name demo-box strata-demo/busybox
+merged=$("$strata" mount demo-box)
+echo "mounted at $merged"
+echo "hello from a container" > "$merged/etc/motd"
+rm "$merged/etc/group"
+"$strata" umount demo-box >/dev/null
+"$strata" diff demo-box
+"$strata" commit -m "demo change" demo-box strata-demo/busybox:changed
+"$strata" history strata-demo/busybox:changed
+"$strata" df -v
+"$strata" rm demo-box >/dev/null
 echo
 echo "demo: ok"

@@ -66,7 +66,7 @@ public sealed class LayerStore
             else
             {
                 layer = Unpack(desc, diffId, chain, parent, result);
-                progress?.Invoke($"{desc.Digest.Short}: Pull complete");
+                progress?.Invoke($"{desc.Digest.Short}: Unpacked");
             }
             result.Add(layer);
             parent = chain;

@@ -99,6 +99,44 @@ public class ContainerTests
     }
 
     [Fact]
+    public void CommittedImageIsReadByUmociAndPodman()
+    {
+        var (tmp, root, image) = Setup();
+        using var _ = tmp;
+        Requires.Tool("umoci");
+        Requires.Tool("podman");
+        StrataCli.Run(root, "create", "--name", "c", image).Ok();
+        var merged = StrataCli.Run(root, "mount", "c").Ok().Stdout.Trim();
+        try
+        {
+            File.Delete(Path.Combine(merged, "etc/passwd"));
+            Directory.Delete(Path.Combine(merged, "tmp"), recursive: true);
+            Directory.CreateDirectory(Path.Combine(merged, "tmp/fresh"));
+            File.WriteAllText(Path.Combine(merged, "hello"), "world");
+        }
+        finally
+        {
+            StrataCli.Run(root, "umount", "c").Ok();
+        }
+        var id = StrataCli.Run(root, "commit", "c", "localhost/committed:1").Ok().Stdout.Trim();
+        var strataRootfs = tmp.Combine("strata-rootfs");
+        StrataCli.Run(root, "unpack", id, strataRootfs).Ok();
+
+        var layout = tmp.Combine("layout");
+        StrataCli.Run(root, "save", "--format", "oci-dir", "-o", layout, "localhost/committed:1").Ok();
+        var bundle = tmp.Combine("bundle");
+        Tool.Run("umoci", "unpack", "--image", $"{layout}:localhost/committed:1", bundle);
+        var diff = TreeComparer.Compare(Path.Combine(bundle, "rootfs"), strataRootfs, new TreeComparer.Options { IgnoreMtimeOf = new HashSet<string> { "." } });
+        Assert.True(diff.Count == 0, string.Join('\n', diff));
+
+        var archive = tmp.Combine("committed.tar");
+        StrataCli.Run(root, "save", "-o", archive, "localhost/committed:1").Ok();
+        string[] podman = ["--root", tmp.Combine("p-root"), "--runroot", tmp.Combine("p-run"), "--storage-driver", "vfs"];
+        Tool.Run("podman", [.. podman, "load", "-i", archive]);
+        Assert.Equal(id, "sha256:" + Tool.Run("podman", [.. podman, "image", "inspect", "--format", "{{.Id}}", "localhost/committed:1"]).Stdout.Trim());
+    }
+
+    [Fact]
     public void ManyContainersCostNearlyNothingAndShareTheLayers()
     {
         var (tmp, root, image) = Setup();
