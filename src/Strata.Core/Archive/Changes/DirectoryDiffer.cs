@@ -16,19 +16,7 @@ public static class DirectoryDiffer
         if (upper is null || !upper.IsDirectory) throw StrataException.NotFound($"not a directory: {upperRoot}");
         var lower = lowerRoot is null ? null : FileNode.TryRead(Path.GetFullPath(lowerRoot));
         if (lowerRoot is not null && (lower is null || !lower.IsDirectory)) throw StrataException.NotFound($"not a directory: {lowerRoot}");
-        return Emit(Walk(lower, upper, ""));
-    }
-
-    /// <summary>Hard links are found in emission order; each file's data is closed once the writer moved on.</summary>
-    private static IEnumerable<TarEntry> Emit(IEnumerable<(FileNode? Node, TarEntry Entry)> changes)
-    {
-        var links = new HardLinkTracker();
-        foreach (var (node, entry) in changes)
-        {
-            if (node is not null) links.Apply(node, entry);
-            yield return entry;
-            entry.Data?.Dispose();
-        }
+        return HardLinkTracker.Emit(Walk(lower, upper, ""));
     }
 
     internal static bool KeepXattr(string name) =>

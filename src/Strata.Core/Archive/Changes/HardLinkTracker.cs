@@ -7,6 +7,21 @@ internal sealed class HardLinkTracker
 {
     private readonly Dictionary<(uint, uint, ulong), string> _first = [];
 
+    /// <summary>
+    /// The entries of a walk with hard links found in emission order; each entry's data is closed once the
+    /// consumer moved on, so a walk holds one file open at a time.
+    /// </summary>
+    public static IEnumerable<TarEntry> Emit(IEnumerable<(FileNode? Node, TarEntry Entry)> items)
+    {
+        var links = new HardLinkTracker();
+        foreach (var (node, entry) in items)
+        {
+            if (node is not null) links.Apply(node, entry);
+            yield return entry;
+            entry.Data?.Dispose();
+        }
+    }
+
     public void Apply(FileNode node, TarEntry entry)
     {
         if (node.IsDirectory || node.Stat.Nlink < 2) return;

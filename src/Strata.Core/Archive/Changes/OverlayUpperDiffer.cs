@@ -17,18 +17,7 @@ public static class OverlayUpperDiffer
     {
         var upper = FileNode.TryRead(Path.GetFullPath(upperDir));
         if (upper is null || !upper.IsDirectory) throw StrataException.NotFound($"not a directory: {upperDir}");
-        return Emit(upper, "", lowerDirs);
-    }
-
-    private static IEnumerable<TarEntry> Emit(FileNode root, string prefix, IReadOnlyList<string>? lowerDirs)
-    {
-        var links = new HardLinkTracker();
-        foreach (var (node, entry) in Walk(root, prefix, lowerDirs))
-        {
-            if (node is not null) links.Apply(node, entry);
-            yield return entry;
-            entry.Data?.Dispose();
-        }
+        return HardLinkTracker.Emit(Walk(upper, "", lowerDirs));
     }
 
     private static bool KeepXattr(string name) =>
