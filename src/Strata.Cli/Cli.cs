@@ -14,9 +14,16 @@ public static class Cli
         Recursive = true,
     };
 
+    public static readonly Option<string?> DriverOption = new("--driver")
+    {
+        Description = "Storage driver for layers and containers: overlay (kernel overlayfs, the default where allowed) or vfs (full copies)",
+        Recursive = true,
+    };
+
     public static int Run(string[] args)
     {
-        var root = new RootCommand("Strata: a daemonless container-image and union-filesystem engine") { RootOption };
+        DriverOption.AcceptOnlyFromAmong("overlay", "vfs");
+        var root = new RootCommand("Strata: a daemonless container-image and union-filesystem engine") { RootOption, DriverOption };
         foreach (var command in new Command[]
         {
             ImageCommands.Load(), ImageCommands.Save(), ImageCommands.Import(), ImageCommands.Images(),

@@ -12,7 +12,7 @@ namespace Strata.Cli.Commands;
 public static class ContainerCommands
 {
     private static int WithContainers(ParseResult p, Func<StrataStore, ContainerStore, int> body) =>
-        Cli.WithStore(p, store => body(store, new ContainerStore(store)));
+        Cli.WithStore(p, store => body(store, new ContainerStore(store, p.GetValue(Cli.DriverOption))));
 
     public static Command Create()
     {
@@ -88,7 +88,7 @@ public static class ContainerCommands
                         w.WriteStringValue(c.Name);
                         w.WriteEndArray();
                         w.WriteString("Created", c.Created);
-                        w.WriteBoolean("Mounted", containers.Mounts.IsMounted(c.MergedDir));
+                        w.WriteBoolean("Mounted", containers.IsMounted(c));
                         w.WriteString("State", "created");
                         w.WriteEndObject();
                     }
@@ -100,7 +100,7 @@ public static class ContainerCommands
             var table = new Table("CONTAINER ID", "IMAGE", "CREATED", "STATUS", "NAMES");
             var now = DateTimeOffset.UtcNow;
             foreach (var c in list)
-                table.Add(Id(c), ImageName(store, c), Humanize.Ago(c.Created, now), containers.Mounts.IsMounted(c.MergedDir) ? "Created (mounted)" : "Created", c.Name);
+                table.Add(Id(c), ImageName(store, c), Humanize.Ago(c.Created, now), containers.IsMounted(c) ? "Created (mounted)" : "Created", c.Name);
             table.Write(Console.Out);
             return 0;
         }));
@@ -136,8 +136,7 @@ public static class ContainerCommands
         cmd.SetAction(p => WithContainers(p, (_, containers) =>
         {
             var c = containers.Resolve(p.GetValue(container)!);
-            var lowers = Enumerable.Reverse(containers.Stack(c)).Select(containers.Layers.DiffDir).ToList();
-            var changes = ContainerChanges.Of(c, lowers);
+            var changes = containers.Changes(c);
             if (p.GetValue(format) is "json")
             {
                 using var stdout = Console.OpenStandardOutput();
@@ -191,8 +190,7 @@ public static class ContainerCommands
         mount.SetAction(p => WithContainers(p, (store, containers) =>
         {
             var image = store.Resolve(p.GetValue(mountImage)!);
-            var stack = containers.Layers.EnsureImage(image);
-            Console.WriteLine(containers.Mounts.Mount(ImageMountPoint(store, image.Id), stack));
+            Console.WriteLine(containers.MountImage(image, ImageMountPoint(store, image.Id)));
             return 0;
         }));
         var umountImage = new Argument<string>("IMAGE");
@@ -203,6 +201,11 @@ public static class ContainerCommands
         {
             var image = store.Resolve(p.GetValue(umountImage)!);
             var target = ImageMountPoint(store, image.Id);
+            if (containers.Driver == StorageDriver.Vfs)
+            {
+                Console.WriteLine(image.Id); // vfs mounts nothing
+                return 0;
+            }
             if (!containers.Mounts.IsMounted(target)) throw StrataException.NotFound($"image {image.Id.Short} is not mounted");
             containers.Mounts.Unmount(target, p.GetValue(force));
             Console.WriteLine(image.Id);

@@ -143,7 +143,7 @@ public static partial class ImageCommands
                 }
                 if (name is null && image.Record.Names.Count > 1 && !p.GetValue(force))
                     throw new StrataException(ErrorKind.Conflict, $"image {image.Id.Short} has several names ({string.Join(", ", image.Record.Names)}): remove them by name or use --force");
-                var users = new Union.ContainerStore(store).List().Where(c => c.ImageId == image.Id).Select(c => c.Name).ToList();
+                var users = new Union.ContainerStore(store, recordDriver: false).List().Where(c => c.ImageId == image.Id).Select(c => c.Name).ToList();
                 if (users.Count > 0)
                     throw new StrataException(ErrorKind.Conflict, $"image {image.Id.Short} is in use by containers {string.Join(", ", users)}: remove them first");
                 foreach (var n in image.Record.Names) Console.WriteLine($"Untagged: {n}");

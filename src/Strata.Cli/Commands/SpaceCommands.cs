@@ -16,7 +16,7 @@ public static class SpaceCommands
         var cmd = new Command("export", "Export a container's merged filesystem as a tar") { container, output };
         cmd.SetAction(p => Cli.WithStore(p, store =>
         {
-            var containers = new ContainerStore(store);
+            var containers = new ContainerStore(store, p.GetValue(Cli.DriverOption));
             var c = containers.Resolve(p.GetValue(container)!);
             var path = p.GetValue(output);
             if (path is null && !Console.IsOutputRedirected) throw StrataException.BadArgument("refusing to write a tar to a terminal: use --output or redirect");
@@ -35,7 +35,7 @@ public static class SpaceCommands
         var cmd = new Command("df", "Show disk usage: images, shared and unique sizes, containers") { verbose, format };
         cmd.SetAction(p => Cli.WithStore(p, store =>
         {
-            var report = SpaceUsage.Measure(store, new ContainerStore(store));
+            var report = SpaceUsage.Measure(store, new ContainerStore(store, p.GetValue(Cli.DriverOption), recordDriver: false));
             var (images, containers) = (report.Images, report.Containers);
             long imagesSize = report.ImagesTotal;
             long reclaimable = report.ImagesReclaimable;

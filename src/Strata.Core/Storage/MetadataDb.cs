@@ -8,7 +8,7 @@ namespace Strata.Storage;
 /// </summary>
 public sealed class MetadataDb : IDisposable
 {
-    private const int SchemaVersion = 2;
+    private const int SchemaVersion = 3;
     private readonly SqliteConnection _connection;
 
     public MetadataDb(string path)
@@ -73,6 +73,10 @@ public sealed class MetadataDb : IDisposable
                     target TEXT PRIMARY KEY,
                     count INTEGER NOT NULL);
                 """, tx);
+        }
+        if (version < 3)
+        {
+            Execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);", tx);
         }
         if (version > SchemaVersion)
             throw new Errors.StrataException(Errors.ErrorKind.FailedPrecondition,

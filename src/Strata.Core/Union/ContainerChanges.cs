@@ -28,4 +28,22 @@ public static class ContainerChanges
         return changes;
     }
 
+
+    /// <summary>vfs: the container's tree against the image's, by walking both.</summary>
+    public static IReadOnlyList<Change> OfTrees(IReadOnlyList<string> lowerTopFirst, string tree)
+    {
+        var changes = new List<Change>();
+        var lower = new UnionView(lowerTopFirst);
+        var entries = lowerTopFirst.Count == 0 ? DirectoryDiffer.Diff(null, tree) : DirectoryDiffer.Diff(lowerTopFirst[0], tree);
+        foreach (var entry in entries)
+        {
+            var (dir, name) = LayerPaths.Split(entry.Name);
+            if (name.StartsWith(LayerPaths.WhiteoutPrefix, StringComparison.Ordinal))
+                changes.Add(new Change('D', "/" + LayerPaths.Join(dir, name[LayerPaths.WhiteoutPrefix.Length..])));
+            else
+                changes.Add(new Change(lowerTopFirst.Count > 0 && lower.Lookup(entry.Name) is not null ? 'C' : 'A', "/" + entry.Name));
+        }
+        changes.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
+        return changes;
+    }
 }

@@ -1,4 +1,3 @@
-using Strata.Archive.Changes;
 using Strata.Errors;
 using Strata.Images;
 using Strata.Oci;
@@ -18,12 +17,11 @@ public sealed class ContainerCommitter(StrataStore store, ContainerStore contain
         IReadOnlyList<string>? changes = null, Compression compression = Compression.None)
     {
         var image = store.Resolve(container.ImageId.ToString());
-        var lowers = Enumerable.Reverse(containers.Stack(container)).Select(containers.Layers.DiffDir).ToList();
         var builder = new ImageBuilder(store);
         Descriptor layer;
         using (StoreLock.Shared(store.Root))
         {
-            layer = builder.WriteLayer(OverlayUpperDiffer.Diff(container.UpperDir, lowers), compression);
+            layer = builder.WriteLayer(containers.LayerEntries(container), compression);
             var diffId = store.Images.GetLayerInfo(layer.Digest)!.Value.DiffId;
 
             var config = OciDocuments.ParseConfig(image.RawConfig);

@@ -13,28 +13,42 @@ public sealed class ContainerStore
 {
     private readonly StrataStore _store;
 
-    public ContainerStore(StrataStore store)
+    /// <param name="requestedDriver">--driver: null takes the store's (or, for a new store, the best available).</param>
+    /// <param name="recordDriver">False for commands that only look (rmi, df): they must not fix a new store's driver.</param>
+    public ContainerStore(StrataStore store, string? requestedDriver = null, bool recordDriver = true)
     {
         _store = store;
         Home = Path.Combine(store.Root, "containers");
         Directory.CreateDirectory(Home);
-        Layers = new LayerStore(store);
+        Driver = StorageDrivers.Resolve(store, requestedDriver, recordDriver);
+        Layers = new LayerStore(store, Driver);
         Mounts = new OverlayMounts(store, Layers);
     }
 
     public string Home { get; }
+    public StorageDriver Driver { get; }
+    private bool Vfs => Driver == StorageDriver.Vfs;
     public LayerStore Layers { get; }
     public OverlayMounts Mounts { get; }
 
     public Container Create(LocalImage image, string? name, Action<string>? progress = null)
     {
         if (name is not null && !IsValidName(name)) throw StrataException.BadArgument($"invalid container name \"{name}\": [a-zA-Z0-9][a-zA-Z0-9_.-]*");
-        Layers.EnsureImage(image, progress);
+        var stack = Layers.EnsureImage(image, progress);
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var c = new Container(id, name ?? DefaultName(id), image.Id, DateTimeOffset.UtcNow, Path.Combine(Home, id));
-        Directory.CreateDirectory(c.UpperDir);
-        Directory.CreateDirectory(c.WorkDir);
-        Directory.CreateDirectory(c.MergedDir);
+        if (Vfs)
+        {
+            // vfs: the container is a full copy of the image's tree, written in place (no mount).
+            if (stack.Count > 0) TreeCopy.Copy(Layers.DiffDir(stack[^1]), c.MergedDir);
+            else Directory.CreateDirectory(c.MergedDir);
+        }
+        else
+        {
+            Directory.CreateDirectory(c.UpperDir);
+            Directory.CreateDirectory(c.WorkDir);
+            Directory.CreateDirectory(c.MergedDir);
+        }
         try
         {
             _store.Db.Execute("INSERT INTO containers(id, name, image_id, created) VALUES ($id, $n, $img, $c)", null,
@@ -67,7 +81,33 @@ public sealed class ContainerStore
     public IReadOnlyList<LayerInfo> Stack(Container c) => Layers.EnsureImage(_store.Resolve(c.ImageId.ToString()));
 
     /// <summary>The container's merged view, read without mounting: its upper layer over the image's layers.</summary>
-    internal UnionView View(Container c) => new([c.UpperDir, .. Enumerable.Reverse(Stack(c)).Select(Layers.DiffDir)]);
+    internal UnionView View(Container c) =>
+        Vfs ? new([c.MergedDir]) : new([c.UpperDir, .. Enumerable.Reverse(Stack(c)).Select(Layers.DiffDir)]);
+
+    /// <summary>The image's tree under the container, top first (vfs: the top layer alone holds it all).</summary>
+    private List<string> Lowers(Container c)
+    {
+        var dirs = Enumerable.Reverse(Stack(c)).Select(Layers.DiffDir).ToList();
+        return Vfs ? dirs.Take(1).ToList() : dirs;
+    }
+
+    /// <summary>What changed, as docker diff prints it.</summary>
+    public IReadOnlyList<Change> Changes(Container c) =>
+        Vfs ? ContainerChanges.OfTrees(Lowers(c), c.MergedDir) : ContainerChanges.Of(c, Lowers(c));
+
+    /// <summary>The container's changes as layer entries (whiteouts, opaque markers), for commit.</summary>
+    public IEnumerable<Archive.Tar.TarEntry> LayerEntries(Container c)
+    {
+        var lowers = Lowers(c);
+        if (!Vfs) return Archive.Changes.OverlayUpperDiffer.Diff(c.UpperDir, lowers);
+        if (lowers.Count == 0) return Archive.Changes.DirectoryDiffer.Diff(null, c.MergedDir);
+        return Archive.Changes.DirectoryDiffer.Diff(lowers[0], c.MergedDir);
+    }
+
+    /// <summary>The container's own disk use: its upper layer (vfs: its whole copy).</summary>
+    public long WritableSize(Container c) => SpaceUsage.DirectorySize(Vfs ? c.MergedDir : c.UpperDir);
+
+    public bool IsMounted(Container c) => !Vfs && Mounts.IsMounted(c.MergedDir);
 
     /// <summary>docker export: the flattened merged filesystem as a tar.</summary>
     public void Export(Container c, Stream output)
@@ -76,14 +116,23 @@ public sealed class ContainerStore
         foreach (var entry in UnionExport.Entries(View(c))) tar.Write(entry, entry.Data);
     }
 
-    public string Mount(Container c) => Mounts.Mount(c.MergedDir, Stack(c), c.UpperDir, c.WorkDir);
+    /// <summary>The merged view's path (vfs: the container's own tree, nothing to mount).</summary>
+    public string Mount(Container c) => Vfs ? c.MergedDir : Mounts.Mount(c.MergedDir, Stack(c), c.UpperDir, c.WorkDir);
 
-    public bool Unmount(Container c, bool force = false) => Mounts.Unmount(c.MergedDir, force);
+    public bool Unmount(Container c, bool force = false) => Vfs || Mounts.Unmount(c.MergedDir, force);
+
+    /// <summary>A read-only view of an image (vfs: its top layer's directory, which nothing may write to).</summary>
+    public string MountImage(LocalImage image, string target)
+    {
+        var stack = Layers.EnsureImage(image);
+        if (!Vfs) return Mounts.Mount(target, stack);
+        return stack.Count > 0 ? Layers.DiffDir(stack[^1]) : Layers.Home + "/empty";
+    }
 
     /// <summary>Removes the writable layer for good; the image and its layers stay.</summary>
     public void Remove(Container c, bool force)
     {
-        if (Mounts.IsMounted(c.MergedDir))
+        if (IsMounted(c))
         {
             if (!force) throw new StrataException(ErrorKind.Conflict, $"container {c.Name} is mounted: umount it or use --force");
             Mounts.Unmount(c.MergedDir, force: true);

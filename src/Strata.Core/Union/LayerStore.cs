@@ -16,9 +16,10 @@ public sealed class LayerStore
 {
     private readonly StrataStore _store;
 
-    public LayerStore(StrataStore store)
+    public LayerStore(StrataStore store, StorageDriver driver = StorageDriver.Overlay)
     {
         _store = store;
+        Driver = driver;
         Home = Path.Combine(store.Root, "overlay");
         Directory.CreateDirectory(Path.Combine(Home, "l"));
         Directory.CreateDirectory(Path.Combine(Home, "empty"));
@@ -27,6 +28,7 @@ public sealed class LayerStore
     }
 
     public string Home { get; }
+    public StorageDriver Driver { get; }
 
     public string DiffDir(LayerInfo layer) => Path.Combine(Home, layer.Dir, "diff");
 
@@ -81,9 +83,19 @@ public sealed class LayerStore
         Directory.CreateDirectory(Path.Combine(staging, "diff"));
         try
         {
-            var lowers = Enumerable.Reverse(lowersBaseFirst).Select(DiffDir).ToList();
-            new ImageUnpacker(_store).ApplyLayer(desc, diffId, Path.Combine(staging, "diff"),
-                new ApplyOptions { Whiteouts = WhiteoutMode.Overlay, LowerDirectories = lowers });
+            var target = Path.Combine(staging, "diff");
+            if (Driver == StorageDriver.Vfs)
+            {
+                // vfs: each layer directory is the whole tree so far, a copy of its parent plus this layer.
+                if (lowersBaseFirst.Count > 0) TreeCopy.Copy(DiffDir(lowersBaseFirst[^1]), target);
+                new ImageUnpacker(_store).ApplyLayer(desc, diffId, target);
+            }
+            else
+            {
+                var lowers = Enumerable.Reverse(lowersBaseFirst).Select(DiffDir).ToList();
+                new ImageUnpacker(_store).ApplyLayer(desc, diffId, target,
+                    new ApplyOptions { Whiteouts = WhiteoutMode.Overlay, LowerDirectories = lowers });
+            }
             Directory.Move(staging, Path.Combine(Home, dir));
         }
         catch

@@ -46,7 +46,7 @@ public static class SpaceUsage
             long shared = layers.Where(l => users[l.Chain] > 1).Sum(l => l.Size);
             return new ImageUsage(r, size, shared, size - shared, all.Count(c => c.ImageId == r.Id));
         }).ToList();
-        var cs = all.Select(c => new ContainerUsage(c, DirectorySize(c.UpperDir))).ToList();
+        var cs = all.Select(c => new ContainerUsage(c, containers.WritableSize(c))).ToList();
         long total = chains.Values.SelectMany(l => l).DistinctBy(l => l.Chain).Sum(l => l.Size);
         return new SpaceReport(images, cs, total);
     }
