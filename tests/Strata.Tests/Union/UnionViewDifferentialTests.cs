@@ -17,8 +17,11 @@ public class UnionViewDifferentialTests
 {
     private static readonly string[] Names = ["a", "b", "c", "d"];
 
-    private static string RandomPath(Random rnd, int maxDepth = 3) =>
-        string.Join('/', Enumerable.Range(0, rnd.Next(1, maxDepth + 1)).Select(_ => Names[rnd.Next(Names.Length)]));
+    private static string RandomPath(Random rnd, int maxDepth = 3, string[]? names = null)
+    {
+        names ??= Names;
+        return string.Join('/', Enumerable.Range(0, rnd.Next(1, maxDepth + 1)).Select(_ => names[rnd.Next(names.Length)]));
+    }
 
     private static List<TarEntry> RandomLayer(Random rnd, bool withWhiteouts)
     {
@@ -38,10 +41,13 @@ public class UnionViewDifferentialTests
         return entries;
     }
 
-    private static string Op(Random rnd, string merged)
+    /// <summary>One random container operation; deterministic for a given Random (contents too).</summary>
+    internal static string Op(Random rnd, string merged, string[]? names = null)
     {
-        var p = RandomPath(rnd);
-        var q = RandomPath(rnd);
+        var p = RandomPath(rnd, names: names);
+        var q = RandomPath(rnd, names: names);
+        var data = new byte[rnd.Next(0, 3000)];
+        rnd.NextBytes(data);
         var full = Path.Combine(merged, p);
         var other = Path.Combine(merged, q);
         string what;
@@ -49,7 +55,7 @@ public class UnionViewDifferentialTests
         {
             switch (rnd.Next(14))
             {
-                case 0: what = $"write {p}"; System.IO.File.WriteAllBytes(full, RandomNumberGenerator.GetBytes(rnd.Next(0, 3000))); break;
+                case 0: what = $"write {p}"; System.IO.File.WriteAllBytes(full, data); break;
                 case 1: what = $"append {p}"; System.IO.File.AppendAllText(full, "appended"); break;
                 case 2: what = $"truncate {p}"; using (var f = new FileStream(full, FileMode.Open, FileAccess.Write)) f.SetLength(rnd.Next(0, 10)); break;
                 case 3: what = $"chmod {p}"; System.IO.File.SetUnixFileMode(full, (UnixFileMode)rnd.Next(0, 512)); break;

@@ -71,13 +71,15 @@ public static class DirectoryDiffer
         Type = TarEntryType.Regular,
     };
 
-    /// <summary>What docker's change detection compares: type, mode, owner, device, target, xattrs, and for files size and mtime.</summary>
+    /// <summary>Type, mode, owner, device, target, xattrs, mtime, and for files the size (content is not read, as in docker).</summary>
     private static bool Changed(FileNode l, FileNode u)
     {
         var a = l.Stat;
         var b = u.Stat;
         if (a.Mode != b.Mode || a.Uid != b.Uid || a.Gid != b.Gid || a.RdevMajor != b.RdevMajor || a.RdevMinor != b.RdevMinor) return true;
-        if (!a.IsDirectory && (a.Size != b.Size || a.Mtime.Seconds != b.Mtime.Seconds || a.Mtime.Nanoseconds != b.Mtime.Nanoseconds)) return true;
+        // Directories too (unlike docker's naive diff): a commit must carry a touched directory's time, as an overlay upper does.
+        if (a.Mtime.Seconds != b.Mtime.Seconds || a.Mtime.Nanoseconds != b.Mtime.Nanoseconds) return true;
+        if (!a.IsDirectory && a.Size != b.Size) return true;
         if (a.IsSymlink && l.ReadLink() != u.ReadLink()) return true;
         var xa = l.Xattrs();
         var xb = u.Xattrs();
