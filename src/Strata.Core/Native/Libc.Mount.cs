@@ -14,6 +14,23 @@ internal static partial class Libc
     [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Umount2(string target, int flags);
 
+    // The new mount API (Linux 5.2; "lowerdir+" for overlayfs since 6.8): each layer is its own parameter, so a
+    // deep stack is not bound by the one page of mount(2) options.
+    public const uint FSOPEN_CLOEXEC = 1, FSMOUNT_CLOEXEC = 1, MOUNT_ATTR_RDONLY = 1, MOVE_MOUNT_F_EMPTY_PATH = 4;
+    public const uint FSCONFIG_SET_FLAG = 0, FSCONFIG_SET_STRING = 1, FSCONFIG_CMD_CREATE = 6;
+
+    [LibraryImport("libc", EntryPoint = "fsopen", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int FsOpen(string fsname, uint flags);
+
+    [LibraryImport("libc", EntryPoint = "fsconfig", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int FsConfig(int fd, uint cmd, string? key, string? value, int aux);
+
+    [LibraryImport("libc", EntryPoint = "fsmount", SetLastError = true)]
+    public static partial int FsMount(int fd, uint flags, uint attrFlags);
+
+    [LibraryImport("libc", EntryPoint = "move_mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int MoveMount(int fromDirfd, string fromPath, int toDirfd, string toPath, uint flags);
+
     /// <summary>Whether a path is a mount point now (the kernel's view, not a count that a reboot made stale).</summary>
     public static bool IsMountPoint(string path)
     {

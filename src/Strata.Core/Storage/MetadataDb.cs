@@ -29,6 +29,8 @@ public sealed class MetadataDb : IDisposable
 
     private void Migrate()
     {
+        // The common case reads one pragma and takes no write lock, so readers never queue behind each other.
+        if ((long)(Scalar("PRAGMA user_version") ?? 0L) == SchemaVersion) return;
         using var tx = _connection.BeginTransaction(deferred: false);
         long version = (long)(Scalar("PRAGMA user_version", tx) ?? 0L);
         if (version < 1)
