@@ -39,3 +39,20 @@ hyperfine --style basic --runs "$runs" --export-json "$work/r.json" --cleanup "$
 jq -r '.results | (map({(.command): .median}) | add) as $m
   | "overlay / vfs on the 1.2 GB image: \($m["overlay create, 1.2 GB image"] / $m["vfs create, 1.2 GB image"] * 1000 | round / 1000)x (target <= 0.01)",
     "overlay create, 1.2 GB / 121 MB image: \($m["overlay create, 1.2 GB image"] / $m["overlay create, 121 MB image"] * 100 | round / 100)x (target: flat, ~1)"' "$work/r.json"
+
+# diff and commit of one changed file: flat when the image grows 10x (they read the writable layer only).
+for img in docker.io/library/debian:bookworm bench/big:1; do
+  n=$(echo "$img" | tr -c 'a-z0-9' '-')
+  "$strata" --root "$work/overlay" create --name "c$n" "$img" >/dev/null 2>&1
+  m=$("$strata" --root "$work/overlay" mount "c$n")
+  echo changed >> "$m/etc/hostname"
+  "$strata" --root "$work/overlay" umount "c$n" >/dev/null
+done
+hyperfine --style basic --runs "$runs" --export-json "$work/d.json" \
+  -n "diff, 121 MB image" "$strata --root $work/overlay diff cdocker-io-library-debian-bookworm-" \
+  -n "diff, 1.2 GB image" "$strata --root $work/overlay diff cbench-big-1-" \
+  -n "commit, 121 MB image" "$strata --root $work/overlay commit cdocker-io-library-debian-bookworm-" \
+  -n "commit, 1.2 GB image" "$strata --root $work/overlay commit cbench-big-1-"
+jq -r '.results | (map({(.command): .median}) | add) as $m
+  | "diff, 1.2 GB / 121 MB image: \($m["diff, 1.2 GB image"] / $m["diff, 121 MB image"] * 100 | round / 100)x (target: flat)",
+    "commit, 1.2 GB / 121 MB image: \($m["commit, 1.2 GB image"] / $m["commit, 121 MB image"] * 100 | round / 100)x (target: flat)"' "$work/d.json"
