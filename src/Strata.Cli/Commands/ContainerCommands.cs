@@ -200,14 +200,7 @@ public static class ContainerCommands
         umount.SetAction(p => WithContainers(p, (store, containers) =>
         {
             var image = store.Resolve(p.GetValue(umountImage)!);
-            var target = ImageMountPoint(store, image.Id);
-            if (containers.Driver == StorageDriver.Vfs)
-            {
-                Console.WriteLine(image.Id); // vfs mounts nothing
-                return 0;
-            }
-            if (!containers.Mounts.IsMounted(target)) throw StrataException.NotFound($"image {image.Id.Short} is not mounted");
-            containers.Mounts.Unmount(target, p.GetValue(force));
+            containers.UnmountImage(ImageMountPoint(store, image.Id), p.GetValue(force));
             Console.WriteLine(image.Id);
             return 0;
         }));

@@ -20,16 +20,15 @@ public sealed class ContainerStore
         _store = store;
         Home = Path.Combine(store.Root, "containers");
         Directory.CreateDirectory(Home);
-        Driver = StorageDrivers.Resolve(store, requestedDriver, recordDriver);
+        Driver = StorageDrivers.Resolve(store, requestedDriver, recordDriver) == StorageDriver.Vfs
+            ? new VfsDriver()
+            : new OverlayDriver(store, Path.Combine(store.Root, "overlay"));
         Layers = new LayerStore(store, Driver);
-        Mounts = new OverlayMounts(store, Layers);
     }
 
     public string Home { get; }
-    public StorageDriver Driver { get; }
-    private bool Vfs => Driver == StorageDriver.Vfs;
+    public IStorageDriver Driver { get; }
     public LayerStore Layers { get; }
-    public OverlayMounts Mounts { get; }
 
     public Container Create(LocalImage image, string? name, Action<string>? progress = null)
     {
@@ -37,18 +36,7 @@ public sealed class ContainerStore
         var stack = Layers.EnsureImage(image, progress);
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var c = new Container(id, name ?? DefaultName(id), image.Id, DateTimeOffset.UtcNow, Path.Combine(Home, id));
-        if (Vfs)
-        {
-            // vfs: the container is a full copy of the image's tree, written in place (no mount).
-            if (stack.Count > 0) TreeCopy.Copy(Layers.DiffDir(stack[^1]), c.MergedDir);
-            else Directory.CreateDirectory(c.MergedDir);
-        }
-        else
-        {
-            Directory.CreateDirectory(c.UpperDir);
-            Directory.CreateDirectory(c.WorkDir);
-            Directory.CreateDirectory(c.MergedDir);
-        }
+        Driver.Prepare(c, TopFirst(stack));
         try
         {
             _store.Db.Execute("INSERT INTO containers(id, name, image_id, created) VALUES ($id, $n, $img, $c)", null,
@@ -81,33 +69,22 @@ public sealed class ContainerStore
     public IReadOnlyList<LayerInfo> Stack(Container c) => Layers.EnsureImage(_store.Resolve(c.ImageId.ToString()));
 
     /// <summary>The container's merged view, read without mounting: its upper layer over the image's layers.</summary>
-    internal UnionView View(Container c) =>
-        Vfs ? new([c.MergedDir]) : new([c.UpperDir, .. Enumerable.Reverse(Stack(c)).Select(Layers.DiffDir)]);
+    private List<string> TopFirst(IReadOnlyList<LayerInfo> stack) => Enumerable.Reverse(stack).Select(Layers.DiffDir).ToList();
 
-    /// <summary>The image's tree under the container, top first (vfs: the top layer alone holds it all).</summary>
-    private List<string> Lowers(Container c)
-    {
-        var dirs = Enumerable.Reverse(Stack(c)).Select(Layers.DiffDir).ToList();
-        return Vfs ? dirs.Take(1).ToList() : dirs;
-    }
+    private List<string> Lowers(Container c) => TopFirst(Stack(c));
+
+    /// <summary>The container's merged view, read without mounting.</summary>
+    internal UnionView View(Container c) => Driver.Reader(c, Lowers(c));
 
     /// <summary>What changed, as docker diff prints it.</summary>
-    public IReadOnlyList<Change> Changes(Container c) =>
-        Vfs ? ContainerChanges.OfTrees(Lowers(c), c.MergedDir) : ContainerChanges.Of(c, Lowers(c));
+    public IReadOnlyList<Change> Changes(Container c) => Driver.Changes(c, Lowers(c));
 
     /// <summary>The container's changes as layer entries (whiteouts, opaque markers), for commit.</summary>
-    public IEnumerable<Archive.Tar.TarEntry> LayerEntries(Container c)
-    {
-        var lowers = Lowers(c);
-        if (!Vfs) return Archive.Changes.OverlayUpperDiffer.Diff(c.UpperDir, lowers);
-        if (lowers.Count == 0) return Archive.Changes.DirectoryDiffer.Diff(null, c.MergedDir);
-        return Archive.Changes.DirectoryDiffer.Diff(lowers[0], c.MergedDir);
-    }
+    public IEnumerable<Archive.Tar.TarEntry> LayerEntries(Container c) => Driver.LayerEntries(c, Lowers(c));
 
-    /// <summary>The container's own disk use: its upper layer (vfs: its whole copy).</summary>
-    public long WritableSize(Container c) => SpaceUsage.DirectorySize(Vfs ? c.MergedDir : c.UpperDir);
+    public long WritableSize(Container c) => Driver.WritableSize(c);
 
-    public bool IsMounted(Container c) => !Vfs && Mounts.IsMounted(c.MergedDir);
+    public bool IsMounted(Container c) => Driver.IsMounted(c);
 
     /// <summary>docker export: the flattened merged filesystem as a tar.</summary>
     public void Export(Container c, Stream output)
@@ -117,17 +94,18 @@ public sealed class ContainerStore
     }
 
     /// <summary>The merged view's path (vfs: the container's own tree, nothing to mount).</summary>
-    public string Mount(Container c) => Vfs ? c.MergedDir : Mounts.Mount(c.MergedDir, Stack(c), c.UpperDir, c.WorkDir);
+    public string Mount(Container c) => Driver.Mount(c, Stack(c));
 
-    public bool Unmount(Container c, bool force = false) => Vfs || Mounts.Unmount(c.MergedDir, force);
+    public bool Unmount(Container c, bool force = false) => Driver.Unmount(c, force);
 
-    /// <summary>A read-only view of an image (vfs: its top layer's directory, which nothing may write to).</summary>
+    /// <summary>A read-only view of an image.</summary>
     public string MountImage(LocalImage image, string target)
     {
         var stack = Layers.EnsureImage(image);
-        if (!Vfs) return Mounts.Mount(target, stack);
-        return stack.Count > 0 ? Layers.DiffDir(stack[^1]) : Layers.Home + "/empty";
+        return Driver.View(stack, TopFirst(stack), target);
     }
+
+    public void UnmountImage(string target, bool force) => Driver.ReleaseView(target, force);
 
     /// <summary>Removes the writable layer for good; the image and its layers stay.</summary>
     public void Remove(Container c, bool force)
@@ -135,7 +113,7 @@ public sealed class ContainerStore
         if (IsMounted(c))
         {
             if (!force) throw new StrataException(ErrorKind.Conflict, $"container {c.Name} is mounted: umount it or use --force");
-            Mounts.Unmount(c.MergedDir, force: true);
+            Driver.Unmount(c, force: true);
         }
         _store.Db.Execute("DELETE FROM containers WHERE id = $id", null, ("$id", c.Id));
         if (Directory.Exists(c.Directory)) Directory.Delete(c.Directory, recursive: true);

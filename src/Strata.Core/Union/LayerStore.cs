@@ -1,7 +1,5 @@
 using System.Security.Cryptography;
-using Strata.Archive;
 using Strata.Errors;
-using Strata.Images;
 using Strata.Oci;
 using Strata.Storage;
 
@@ -16,7 +14,7 @@ public sealed class LayerStore
 {
     private readonly StrataStore _store;
 
-    public LayerStore(StrataStore store, StorageDriver driver = StorageDriver.Overlay)
+    public LayerStore(StrataStore store, IStorageDriver driver)
     {
         _store = store;
         Driver = driver;
@@ -28,7 +26,7 @@ public sealed class LayerStore
     }
 
     public string Home { get; }
-    public StorageDriver Driver { get; }
+    public IStorageDriver Driver { get; }
 
     public string DiffDir(LayerInfo layer) => Path.Combine(Home, layer.Dir, "diff");
 
@@ -83,19 +81,8 @@ public sealed class LayerStore
         Directory.CreateDirectory(Path.Combine(staging, "diff"));
         try
         {
-            var target = Path.Combine(staging, "diff");
-            if (Driver == StorageDriver.Vfs)
-            {
-                // vfs: each layer directory is the whole tree so far, a copy of its parent plus this layer.
-                if (lowersBaseFirst.Count > 0) TreeCopy.Copy(DiffDir(lowersBaseFirst[^1]), target);
-                new ImageUnpacker(_store).ApplyLayer(desc, diffId, target);
-            }
-            else
-            {
-                var lowers = Enumerable.Reverse(lowersBaseFirst).Select(DiffDir).ToList();
-                new ImageUnpacker(_store).ApplyLayer(desc, diffId, target,
-                    new ApplyOptions { Whiteouts = WhiteoutMode.Overlay, LowerDirectories = lowers });
-            }
+            var lowers = Enumerable.Reverse(lowersBaseFirst).Select(DiffDir).ToList();
+            Driver.ApplyLayer(_store, desc, diffId, Path.Combine(staging, "diff"), lowers);
             Directory.Move(staging, Path.Combine(Home, dir));
         }
         catch

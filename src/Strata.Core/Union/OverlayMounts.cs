@@ -9,7 +9,7 @@ namespace Strata.Union;
 /// Mounts layer stacks with the kernel's overlayfs, counting mounts per target in the store (the count is checked
 /// against the kernel's mount table, so one a reboot or a lazy unmount made stale is reset, not trusted).
 /// </summary>
-public sealed class OverlayMounts(StrataStore store, LayerStore layers)
+public sealed class OverlayMounts(StrataStore store, string layersHome)
 {
     /// <summary>Mounts (or counts one more user of) a read-only or writable stack at target.</summary>
     public string Mount(string target, IReadOnlyList<LayerInfo> stack, string? upper = null, string? work = null)
@@ -65,7 +65,7 @@ public sealed class OverlayMounts(StrataStore store, LayerStore layers)
             return;
         }
         var cwd = Environment.CurrentDirectory;
-        Environment.CurrentDirectory = layers.Home;
+        Environment.CurrentDirectory = layersHome;
         try
         {
             if (Libc.Mount("overlay", target, "overlay", upper is null ? MS_RDONLY : 0, data) != 0) throw MountError(LastErrno, target);
@@ -95,7 +95,7 @@ public sealed class OverlayMounts(StrataStore store, LayerStore layers)
                         : new ErrnoException(errno, $"fsconfig {key}", target);
                 }
             }
-            foreach (var l in lowers) Set("lowerdir+", Path.Combine(layers.Home, l));
+            foreach (var l in lowers) Set("lowerdir+", Path.Combine(layersHome, l));
             if (upper is not null)
             {
                 Set("upperdir", upper);
