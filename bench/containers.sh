@@ -3,15 +3,8 @@
 #   create + mount 50 containers: strata vs podman create + podman mount (target: strata <= 0.5x)
 #   commit a 20 MB change (20 MB file added, /usr/share/doc deleted): strata vs podman commit (target <= 0.5x)
 # Usage: bench/containers.sh [RUNS]
-set -euo pipefail
-cd "$(dirname "$0")/.."
 runs=${1:-3}
-bash scripts/setup.sh
-bash bench/make-debian-image.sh
-bash scripts/build.sh
-strata=$PWD/artifacts/bin/strata
-cache=${STRATA_BENCH_CACHE:-/var/cache/strata-bench}
-work=/dev/shm/strata-bench-containers
+source "$(dirname "$0")/lib.sh" containers
 cleanup() {
   "$strata" --root "$work/strata" ps -q 2>/dev/null | while read -r c; do "$strata" --root "$work/strata" rm -f "$c" >/dev/null 2>&1 || true; done
   podman "${P[@]}" rm -af >/dev/null 2>&1 || true
@@ -19,7 +12,6 @@ cleanup() {
 }
 P=(--root "$work/podman" --runroot "$work/podman-run" --storage-driver overlay --cgroup-manager cgroupfs --events-backend file)
 trap 'cleanup; rm -rf "$work"' EXIT
-rm -rf "$work"; mkdir -p "$work"
 
 "$strata" --root "$work/strata" load -q -i "$cache/debian-bookworm.docker.tar" >/dev/null
 podman "${P[@]}" load -q -i "$cache/debian-bookworm.docker.tar" >/dev/null

@@ -3,17 +3,8 @@
 # (121 MB) and on the same image grown 10x (one more layer of 1.1 GB). Targets (issue 3): overlay create on the large
 # image at most 1/100 of vfs, and flat when the image grows 10x. Layers are unpacked before timing.
 # Usage: bench/create.sh [RUNS]
-set -euo pipefail
-cd "$(dirname "$0")/.."
 runs=${1:-5}
-bash scripts/setup.sh
-bash bench/make-debian-image.sh
-bash scripts/build.sh
-strata=$PWD/artifacts/bin/strata
-cache=${STRATA_BENCH_CACHE:-/var/cache/strata-bench}
-work=/dev/shm/strata-bench-create
-rm -rf "$work"; mkdir -p "$work"
-trap 'rm -rf "$work"' EXIT
+source "$(dirname "$0")/lib.sh" create
 
 # The large image: the Debian tree plus 1.1 GB in 11 files, imported as one image.
 mkdir -p "$work/big"

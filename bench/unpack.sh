@@ -2,17 +2,8 @@
 # Unpack benchmark, one run, side by side on tmpfs: strata unpack vs tar -xzf of the same layer vs umoci unpack,
 # on the Debian minbase image (bench/make-debian-image.sh). Prints medians and the ratios the issue sets:
 # strata <= 1.2x tar -xzf and <= 0.5x umoci. Usage: bench/unpack.sh [RUNS]
-set -euo pipefail
-cd "$(dirname "$0")/.."
 runs=${1:-5}
-bash scripts/setup.sh
-bash bench/make-debian-image.sh
-bash scripts/build.sh
-strata=$PWD/artifacts/bin/strata
-cache=${STRATA_BENCH_CACHE:-/var/cache/strata-bench}
-work=/dev/shm/strata-bench-unpack
-rm -rf "$work"; mkdir -p "$work"
-trap 'rm -rf "$work"' EXIT
+source "$(dirname "$0")/lib.sh" unpack
 
 # The layout's one layer, and the image loaded once into a strata store on tmpfs.
 manifest=$(jq -r '.manifests[0].digest' "$cache/oci/index.json" | cut -d: -f2)
