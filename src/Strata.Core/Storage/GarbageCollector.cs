@@ -53,6 +53,10 @@ public static class GarbageCollector
             if (Directory.Exists(Path.Combine(home, dir))) Directory.Delete(Path.Combine(home, dir), recursive: true);
             freed += size;
         }
+        // Flattened bottoms of very deep stacks (overlay/flat-CHAINID) go with their chain.
+        if (Directory.Exists(home))
+            foreach (var flat in Directory.EnumerateDirectories(home, "flat-*"))
+                if (!live.Contains("sha256:" + Path.GetFileName(flat)["flat-".Length..])) Directory.Delete(flat, recursive: true);
         return freed;
     }
 }

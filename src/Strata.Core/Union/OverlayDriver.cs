@@ -26,13 +26,40 @@ public sealed class OverlayDriver(StrataStore store, string layersHome) : IStora
     }
 
     public string Mount(Container container, IReadOnlyList<LayerInfo> stack) =>
-        Mounts.Mount(container.MergedDir, stack, container.UpperDir, container.WorkDir);
+        Mounts.Mount(container.MergedDir, Fit(stack), container.UpperDir, container.WorkDir);
+
+    /// <summary>overlayfs stacks at most 500 lowers (OVL_MAX_STACK); a container needs one more for its upper.</summary>
+    public const int MaxLowers = 499;
+
+    /// <summary>
+    /// A stack deeper than the kernel takes still mounts: its bottom layers are flattened once into one directory
+    /// (overlay/flat-CHAINID, read through the union view, cached) that stands in for them as the lowest lower.
+    /// </summary>
+    private IReadOnlyList<LayerInfo> Fit(IReadOnlyList<LayerInfo> stack)
+    {
+        if (stack.Count <= MaxLowers) return stack;
+        int merged = stack.Count - MaxLowers + 1;
+        var bottom = stack[merged - 1];
+        var name = "flat-" + bottom.ChainId.Encoded;
+        var dir = Path.Combine(layersHome, name);
+        if (!Directory.Exists(dir))
+        {
+            var staging = Path.Combine(layersHome, ".staging-" + name + "-" + Environment.ProcessId);
+            Directory.CreateDirectory(staging);
+            var topFirst = stack.Take(merged).Reverse().Select(l => Path.Combine(layersHome, l.Dir, "diff")).ToList();
+            LayerApplier.Apply(staging, UnionExport.Entries(new UnionView(topFirst)));
+            try { Directory.Move(staging, dir); }
+            catch (IOException) when (Directory.Exists(dir)) { Directory.Delete(staging, recursive: true); } // another process won
+        }
+        var flat = bottom with { Dir = name, Link = "../" + name };
+        return [flat, .. stack.Skip(merged)];
+    }
 
     public bool Unmount(Container container, bool force) => Mounts.Unmount(container.MergedDir, force);
 
     public bool IsMounted(Container container) => Mounts.IsMounted(container.MergedDir);
 
-    public string View(IReadOnlyList<LayerInfo> stack, IReadOnlyList<string> lowers, string target) => Mounts.Mount(target, stack);
+    public string View(IReadOnlyList<LayerInfo> stack, IReadOnlyList<string> lowers, string target) => Mounts.Mount(target, Fit(stack));
 
     public void ReleaseView(string target, bool force)
     {

@@ -6,17 +6,21 @@ using Strata.Tests.Infrastructure;
 
 namespace Strata.Tests.Cli;
 
-/// <summary>A stack deeper than one page of mount(2) options still mounts (fsconfig "lowerdir+").</summary>
+/// <summary>
+/// A stack deeper than one page of mount(2) options still mounts (fsconfig "lowerdir+"), and one deeper than the
+/// kernel's 500 lowers too (its bottom layers flattened into one).
+/// </summary>
 public class DeepStackTests
 {
-    [Fact]
-    public void TwoHundredLayersMount()
+    [Theory]
+    [InlineData(200)]
+    [InlineData(520)]
+    public void DeepStacksMount(int depth)
     {
         Requires.Root();
         Requires.Overlay();
         using var tmp = new TempDir();
         var root = tmp.CreateDirectory("root");
-        const int depth = 200;
         using (var store = StrataStore.Open(root))
         {
             var builder = new ImageBuilder(store);
@@ -50,5 +54,8 @@ public class DeepStackTests
             StrataCli.Run(root, "umount", "deep").Ok();
         }
         Assert.Contains("A /written", StrataCli.Run(root, "diff", "deep").Ok().Stdout);
+        StrataCli.Run(root, "rm", "deep").Ok();
+        StrataCli.Run(root, "rmi", "localhost/deep:1").Ok();
+        Assert.Equal(["empty", "l"], Directory.GetDirectories(Path.Combine(root, "overlay")).Select(Path.GetFileName).Order().ToArray());
     }
 }
