@@ -144,14 +144,46 @@ public class ContainerTests
         StrataCli.Run(root, "create", image).Ok(); // the layer is unpacked once, here
         long before = DiskUsage(root);
         int layersBefore = Directory.GetDirectories(Path.Combine(root, "overlay")).Length;
-        for (int i = 0; i < 20; i++) StrataCli.Run(root, "create", image).Ok();
+        for (int i = 0; i < 49; i++) StrataCli.Run(root, "create", image).Ok();
         long after = DiskUsage(root);
-        Assert.True(after - before < 1024, $"20 containers took {after - before} KiB");
+        Assert.True(after - before < 10 * 1024, $"49 more containers took {after - before} KiB");
         Assert.Equal(layersBefore, Directory.GetDirectories(Path.Combine(root, "overlay")).Length);
-        Assert.Equal(21, StrataCli.Run(root, "ps", "-q").Ok().Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Equal(50, StrataCli.Run(root, "ps", "-q").Ok().Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         var names = JsonDocument.Parse(StrataCli.Run(root, "ps", "--format", "json").Ok().Stdout).RootElement.EnumerateArray()
             .Select(c => c.GetProperty("Names")[0].GetString()).ToList();
         Assert.Equal(names.Count, names.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task ConcurrentCreatesAndAKilledOneLeaveAConsistentStore()
+    {
+        var (tmp, root, image) = Setup();
+        using var _ = tmp;
+        // A create killed while it unpacks the image's layer leaves at most a staging directory.
+        var bin = Environment.GetEnvironmentVariable("STRATA_BIN");
+        var psi = string.IsNullOrEmpty(bin)
+            ? new System.Diagnostics.ProcessStartInfo("dotnet") { ArgumentList = { Path.Combine(AppContext.BaseDirectory, "strata.dll") } }
+            : new System.Diagnostics.ProcessStartInfo(bin);
+        foreach (var a in new[] { "--root", root, "create", "--name", "killed", image }) psi.ArgumentList.Add(a);
+        psi.RedirectStandardOutput = psi.RedirectStandardError = true;
+        using (var p = System.Diagnostics.Process.Start(psi)!)
+        {
+            Thread.Sleep(60);
+            try { p.Kill(); } catch (InvalidOperationException) { }
+            await p.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
+        // Eight processes race to unpack the same layer and create containers: all succeed, one layer is kept.
+        var creates = Enumerable.Range(0, 8).Select(i => Task.Run(() => StrataCli.Run(root, "create", "--name", $"c{i}", image))).ToList();
+        foreach (var r in await Task.WhenAll(creates)) r.Ok();
+        var layers = Directory.GetDirectories(Path.Combine(root, "overlay")).Select(Path.GetFileName)
+            .Where(n => n is not ("l" or "empty") && !n!.StartsWith('.')).ToList();
+        Assert.Single(layers);
+        Assert.Single(Directory.GetFileSystemEntries(Path.Combine(root, "overlay", "l")));
+        var names = StrataCli.Run(root, "ps", "--format", "json").Ok().Stdout;
+        for (int i = 0; i < 8; i++) Assert.Contains($"\"c{i}\"", names);
+        var merged = StrataCli.Run(root, "mount", "c7").Ok().Stdout.Trim();
+        Assert.True(File.Exists(Path.Combine(merged, "bin/busybox")));
+        StrataCli.Run(root, "umount", "c7").Ok();
     }
 
     [Fact]
