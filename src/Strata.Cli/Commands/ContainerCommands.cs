@@ -74,8 +74,7 @@ public static class ContainerCommands
             }
             if (p.GetValue(format) is "json")
             {
-                using var stdout = Console.OpenStandardOutput();
-                using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+                return JsonOutput.Write(w =>
                 {
                     w.WriteStartArray();
                     foreach (var c in list)
@@ -93,9 +92,7 @@ public static class ContainerCommands
                         w.WriteEndObject();
                     }
                     w.WriteEndArray();
-                }
-                stdout.Write("\n"u8);
-                return 0;
+                });
             }
             var table = new Table("CONTAINER ID", "IMAGE", "CREATED", "STATUS", "NAMES");
             var now = DateTimeOffset.UtcNow;
@@ -139,8 +136,7 @@ public static class ContainerCommands
             var changes = containers.Changes(c);
             if (p.GetValue(format) is "json")
             {
-                using var stdout = Console.OpenStandardOutput();
-                using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+                return JsonOutput.Write(w =>
                 {
                     w.WriteStartObject();
                     foreach (var (kind, key) in new[] { ('A', "added"), ('C', "changed"), ('D', "deleted") })
@@ -150,9 +146,7 @@ public static class ContainerCommands
                         w.WriteEndArray();
                     }
                     w.WriteEndObject();
-                }
-                stdout.Write("\n"u8);
-                return 0;
+                });
             }
             foreach (var ch in changes) Console.WriteLine($"{ch.Kind} {ch.Path}");
             return 0;

@@ -27,7 +27,7 @@ public static partial class ImageCommands
                 foreach (var id in records.Select(Id).Distinct()) Console.WriteLine(id);
                 return 0;
             }
-            if (p.GetValue(format) is "json") return WriteJson(w => ImagesJson(w, records));
+            if (p.GetValue(format) is "json") return JsonOutput.Write(w => ImagesJson(w, records));
             var now = DateTimeOffset.UtcNow;
             var table = new Table("REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
             foreach (var r in records)
@@ -71,7 +71,7 @@ public static partial class ImageCommands
         cmd.SetAction(p => Cli.WithStore(p, store =>
         {
             var resolved = p.GetValue(images)!.Select(store.Resolve).ToList();
-            return WriteJson(w =>
+            return JsonOutput.Write(w =>
             {
                 w.WriteStartArray();
                 foreach (var image in resolved) InspectJson(w, store, image);
@@ -148,7 +148,7 @@ public static partial class ImageCommands
             }
             if (p.GetValue(format) is "json")
             {
-                return WriteJson(w =>
+                return JsonOutput.Write(w =>
                 {
                     w.WriteStartArray();
                     foreach (var r in rows)
@@ -188,12 +188,4 @@ public static partial class ImageCommands
         w.WriteEndArray();
     }
 
-    private static int WriteJson(Action<Utf8JsonWriter> write)
-    {
-        using var stdout = Console.OpenStandardOutput();
-        using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-            write(w);
-        stdout.Write("\n"u8);
-        return 0;
-    }
 }

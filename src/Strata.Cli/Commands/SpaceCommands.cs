@@ -66,10 +66,8 @@ public static class SpaceCommands
         return cmd;
     }
 
-    private static int Json(IReadOnlyList<ImageUsage> images, IReadOnlyList<ContainerUsage> containers, long imagesSize, long reclaimable)
-    {
-        using var stdout = Console.OpenStandardOutput();
-        using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+    private static int Json(IReadOnlyList<ImageUsage> images, IReadOnlyList<ContainerUsage> containers, long imagesSize, long reclaimable) =>
+        JsonOutput.Write(w =>
         {
             w.WriteStartObject();
             w.WriteNumber("ImagesSize", imagesSize);
@@ -100,8 +98,5 @@ public static class SpaceCommands
             }
             w.WriteEndArray();
             w.WriteEndObject();
-        }
-        stdout.Write("\n"u8);
-        return 0;
-    }
+        });
 }
