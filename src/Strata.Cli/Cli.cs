@@ -37,6 +37,14 @@ public static class Cli
             root.Subcommands.Add(command);
         }
         var parse = root.Parse(args);
+        if (parse.Errors.Count > 0 && args.Length > 0)
+        {
+            // One line, as docker: the full help is one --help away.
+            // The last error names the offending token ("Unrecognized command ... 'x'"); the first is often generic.
+            var message = string.Join(' ', parse.Errors[^1].Message.Split(['\n', '\t'], StringSplitOptions.RemoveEmptyEntries).Select(p => p.Trim()));
+            Console.Error.WriteLine($"strata: error: {message} (see 'strata --help')");
+            return ExitCodes.For(ErrorKind.InvalidArgument);
+        }
         return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
     }
 

@@ -142,3 +142,21 @@ public class ImageStreamTests
         Assert.Equal(first, second);
     }
 }
+
+public class UsageErrorTests
+{
+    [Theory]
+    [InlineData("nosuch")]
+    [InlineData("save", "--format", "bogus", "x")]
+    [InlineData("images", "--no-such-flag")]
+    public void UsageErrorsAreOneLineAndExit2(params string[] args)
+    {
+        using var tmp = new TempDir();
+        var r = StrataCli.Run(tmp.CreateDirectory("root"), args);
+        Assert.Equal(2, r.ExitCode);
+        var line = r.Stderr.Trim();
+        Assert.StartsWith("strata: error: ", line);
+        Assert.DoesNotContain('\n', line);
+        Assert.Equal("", r.Stdout);
+    }
+}
