@@ -53,8 +53,8 @@ public static partial class ImageCommands
             w.WriteStartObject();
             w.WriteString("Id", r.Id.Encoded);
             w.WriteString("Digest", r.ManifestDigest.ToString());
-            WriteStrings(w, "RepoTags", r.Names);
-            WriteStrings(w, "Names", r.Names);
+            w.WriteStrings("RepoTags", r.Names);
+            w.WriteStrings("Names", r.Names);
             if (r.Created is { } c) w.WriteNumber("Created", c.ToUnixTimeSeconds());
             w.WriteString("CreatedAt", r.Created?.ToString("O") ?? "");
             w.WriteNumber("Size", r.Size);
@@ -88,8 +88,8 @@ public static partial class ImageCommands
         w.WriteStartObject();
         w.WriteString("Id", image.Id.Encoded);
         w.WriteString("Digest", image.Record.ManifestDigest.ToString());
-        WriteStrings(w, "RepoTags", image.Record.Names);
-        WriteStrings(w, "RepoDigests", image.Record.Names.Select(n => $"{n[..n.LastIndexOf(':')]}@{image.Record.ManifestDigest}").Distinct());
+        w.WriteStrings("RepoTags", image.Record.Names);
+        w.WriteStrings("RepoDigests", image.Record.Names.Select(n => $"{n[..n.LastIndexOf(':')]}@{image.Record.ManifestDigest}").Distinct());
         if (image.Config.Created is { } created) w.WriteString("Created", created);
         if (root.TryGetProperty("config", out var cc)) { w.WritePropertyName("Config"); cc.WriteTo(w); }
         else { w.WriteStartObject("Config"); w.WriteEndObject(); }
@@ -104,7 +104,7 @@ public static partial class ImageCommands
         w.WriteEndObject();
         w.WriteStartObject("RootFS");
         w.WriteString("Type", image.Config.RootFs.Type);
-        WriteStrings(w, "Layers", image.Config.RootFs.DiffIds.Select(d => d.ToString()));
+        w.WriteStrings("Layers", image.Config.RootFs.DiffIds.Select(d => d.ToString()));
         w.WriteEndObject();
         if (root.TryGetProperty("history", out var history)) { w.WritePropertyName("History"); history.WriteTo(w); }
         w.WriteString("ManifestType", image.Record.ManifestMediaType);
@@ -181,11 +181,5 @@ public static partial class ImageCommands
         return cmd;
     }
 
-    private static void WriteStrings(Utf8JsonWriter w, string name, IEnumerable<string> values)
-    {
-        w.WriteStartArray(name);
-        foreach (var v in values) w.WriteStringValue(v);
-        w.WriteEndArray();
-    }
 
 }

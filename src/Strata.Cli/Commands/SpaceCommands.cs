@@ -77,9 +77,7 @@ public static class SpaceCommands
             {
                 w.WriteStartObject();
                 w.WriteString("Id", i.Image.Id.Encoded);
-                w.WriteStartArray("RepoTags");
-                foreach (var n in i.Image.Names) w.WriteStringValue(n);
-                w.WriteEndArray();
+                w.WriteStrings("RepoTags", i.Image.Names);
                 w.WriteNumber("Size", i.Size);
                 w.WriteNumber("SharedSize", i.SharedSize);
                 w.WriteNumber("UniqueSize", i.UniqueSize);

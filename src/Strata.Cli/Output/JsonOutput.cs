@@ -6,6 +6,13 @@ namespace Strata.Cli.Output;
 /// <summary>Indented JSON on standard output, '+' and '&lt;' unescaped (as podman prints), ending with a newline.</summary>
 public static class JsonOutput
 {
+    public static void WriteStrings(this Utf8JsonWriter w, string name, IEnumerable<string> values)
+    {
+        w.WriteStartArray(name);
+        foreach (var v in values) w.WriteStringValue(v);
+        w.WriteEndArray();
+    }
+
     public static int Write(Action<Utf8JsonWriter> write)
     {
         using var stdout = Console.OpenStandardOutput();

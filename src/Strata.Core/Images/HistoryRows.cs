@@ -21,14 +21,14 @@ public static class HistoryRows
             long size = 0;
             if (!empty)
             {
-                size = store.Images.GetLayerInfo(layers[layer].Digest)?.UncompressedSize ?? layers[layer].Size;
+                size = store.Images.LayerSize(layers[layer]);
                 layer++;
             }
             rows.Add(new HistoryRow(null, h.Created, h.CreatedBy ?? "", size, h.Comment ?? "", empty));
         }
         // Layers the history does not describe (some builders write none).
         for (; layer < layers.Count; layer++)
-            rows.Add(new HistoryRow(null, null, "", store.Images.GetLayerInfo(layers[layer].Digest)?.UncompressedSize ?? layers[layer].Size, "", false));
+            rows.Add(new HistoryRow(null, null, "", store.Images.LayerSize(layers[layer]), "", false));
         rows.Reverse();
         if (rows.Count > 0) rows[0] = rows[0] with { Id = image.Id };
         return rows;

@@ -47,9 +47,19 @@ public sealed class ImageBuilder(StrataStore store)
         var manifest = new ImageManifest { MediaType = MediaTypes.OciManifest, Config = configDesc, Layers = [.. layers] };
         var rawManifest = OciDocuments.Serialize(manifest, OciJsonContext.Default.ImageManifest);
         var manifestDesc = store.Content.Put(MediaTypes.OciManifest, rawManifest);
-        long size = layers.Sum(l => store.Images.GetLayerInfo(l.Digest)?.UncompressedSize ?? l.Size);
+        long size = layers.Sum(store.Images.LayerSize);
         store.Images.Put(configDesc.Digest, manifestDesc.Digest, MediaTypes.OciManifest, config.Created, size, names);
         return new LoadedImage(configDesc.Digest, manifestDesc.Digest, names);
+    }
+
+    /// <summary>
+    /// The time written into configs and history: whole seconds, as docker writes; SOURCE_DATE_EPOCH, when given,
+    /// makes an image reproducible (same tree, same epoch, same image ID).
+    /// </summary>
+    public static DateTimeOffset Now(long? sourceDateEpoch = null)
+    {
+        var now = sourceDateEpoch is { } epoch ? DateTimeOffset.FromUnixTimeSeconds(epoch) : DateTimeOffset.UtcNow;
+        return now.AddTicks(-(now.Ticks % TimeSpan.TicksPerSecond));
     }
 
     /// <summary>docker import: a rootfs directory or tarball becomes a one-layer image.</summary>
@@ -67,9 +77,7 @@ public sealed class ImageBuilder(StrataStore store)
             layer = WriteLayerFromTar(f, compression);
         }
         var diffId = store.Images.GetLayerInfo(layer.Digest)!.Value.DiffId;
-        // SOURCE_DATE_EPOCH makes the image reproducible: same tree, same epoch, same image ID.
-        var now = sourceDateEpoch is { } epoch ? DateTimeOffset.FromUnixTimeSeconds(epoch) : DateTimeOffset.UtcNow;
-        now = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerSecond));
+        var now = Now(sourceDateEpoch);
         var platform = Platform.Current;
         var config = new ImageConfig
         {

@@ -118,15 +118,8 @@ internal sealed class ImageImporter(StrataStore store, IBlobSource source)
 
     private long VerifyDiffId(Descriptor layer, Digest expectedDiffId)
     {
-        if (store.Images.GetLayerInfo(layer.Digest) is { } known)
-        {
-            if (known.DiffId != expectedDiffId) throw new DigestMismatchException(expectedDiffId, known.DiffId, $"layer {layer.Digest} DiffID");
-            return known.UncompressedSize;
-        }
-        using var blob = store.Content.OpenRead(layer.Digest);
-        var (diffId, uncompressed, _) = LayerDigests.ComputeDiffId(blob);
+        var (diffId, uncompressed) = LayerDigests.Of(store, layer.Digest);
         if (diffId != expectedDiffId) throw new DigestMismatchException(expectedDiffId, diffId, $"layer {layer.Digest} DiffID");
-        store.Images.PutLayerInfo(layer.Digest, diffId, uncompressed);
         return uncompressed;
     }
 

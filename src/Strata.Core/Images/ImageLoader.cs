@@ -84,7 +84,6 @@ public sealed class ImageLoader(StrataStore store)
                 var (digest, size) = existed
                     ? (expected!.Value, entry.Size)
                     : store.Content.IngestAsync(entry.Data, expected, entry.Size, cancellationToken).GetAwaiter().GetResult();
-                if (!existed && !store.Content.Exists(digest)) continue;
                 if (!existed) added.Add(digest);
                 files[entry.Name] = (digest, size);
             }

@@ -150,7 +150,7 @@ public sealed class ImageSaver(StrataStore store)
                 var name = diffId.Encoded + ".tar";
                 entry.Layers.Add(name);
                 if (sink.Has(name)) continue;
-                var size = UncompressedSize(layer.Digest);
+                var size = LayerDigests.Of(store, layer.Digest).UncompressedSize;
                 using var blob = store.Content.OpenRead(layer.Digest);
                 using var tar = LayerStreams.OpenDecompressed(blob, out _);
                 sink.AddFile(name, size, tar);
@@ -161,14 +161,6 @@ public sealed class ImageSaver(StrataStore store)
         sink.AddFile("manifest.json", OciDocuments.Serialize(entries, OciJsonContext.Default.ListDockerArchiveManifestEntry));
     }
 
-    private long UncompressedSize(Digest blob)
-    {
-        if (store.Images.GetLayerInfo(blob) is { } info) return info.UncompressedSize;
-        using var s = store.Content.OpenRead(blob);
-        var (diffId, size, _) = LayerDigests.ComputeDiffId(s);
-        store.Images.PutLayerInfo(blob, diffId, size);
-        return size;
-    }
 
     /// <summary>docker writes familiar names in RepoTags (busybox:latest, not docker.io/library/busybox:latest).</summary>
     private static string DockerName(string name)

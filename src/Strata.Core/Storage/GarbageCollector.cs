@@ -8,14 +8,17 @@ public static class GarbageCollector
     public static (int Blobs, long Bytes) Collect(StrataStore store)
     {
         using var exclusive = StoreLock.Exclusive(store.Root);
+        // One pass over the images marks both what they reference: blobs, and the layer chains they stack.
         var live = new HashSet<Digest>();
+        var liveChains = new HashSet<string>(StringComparer.Ordinal);
         foreach (var record in store.Images.List())
         {
             live.Add(record.ManifestDigest);
             if (!store.Content.Exists(record.ManifestDigest)) continue;
-            var manifest = OciDocuments.ParseManifest(store.Content.ReadAll(record.ManifestDigest));
-            live.Add(manifest.Config.Digest);
-            foreach (var l in manifest.Layers) live.Add(l.Digest);
+            var image = LocalImage.Load(store, record);
+            live.Add(image.Manifest.Config.Digest);
+            foreach (var l in image.Manifest.Layers) live.Add(l.Digest);
+            foreach (var chain in ChainId.Compute(image.Config.RootFs.DiffIds)) liveChains.Add(chain.ToString());
         }
         int count = 0;
         long bytes = 0;
@@ -26,18 +29,13 @@ public static class GarbageCollector
             store.Content.Delete(d);
             count++;
         }
-        bytes += CollectLayers(store);
+        bytes += CollectLayers(store, liveChains);
         return (count, bytes);
     }
 
     /// <summary>Unpacked layers no image's chain reaches (containers keep their image, so its chain too).</summary>
-    private static long CollectLayers(StrataStore store)
+    private static long CollectLayers(StrataStore store, HashSet<string> live)
     {
-        var live = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var record in store.Images.List())
-        {
-            foreach (var chain in ChainId.Compute(LocalImage.Load(store, record).Config.RootFs.DiffIds)) live.Add(chain.ToString());
-        }
         var home = Path.Combine(store.Root, "overlay");
         long freed = 0;
         using var cmd = store.Db.Command("SELECT chain_id, dir, link, size FROM layers", null);

@@ -27,11 +27,12 @@ public sealed class ImageStore(MetadataDb db)
         tx.Commit();
     }
 
-    public void AddName(Digest id, string name) => Put(Get(id) ?? throw StrataException.NotFound($"image {id} not known"), name);
+    public void AddName(Digest id, string name)
+    {
+        var r = Get(id) ?? throw StrataException.NotFound($"image {id} not known");
+        Put(r.Id, r.ManifestDigest, r.ManifestMediaType, r.Created, r.Size, [name]);
+    }
 
-    private void Put(ImageRecord r, string name) => Put(r.Id, r.ManifestDigest, r.ManifestMediaType, r.Created, r.Size, [name]);
-
-    /// <summary>Removes a name; returns true when it was the last name of an image.</summary>
     public void RemoveName(string name) => db.Execute("DELETE FROM names WHERE name = $n", null, ("$n", name));
 
     public void Delete(Digest id) => db.Execute("DELETE FROM images WHERE id = $id", null, ("$id", id.ToString()));
@@ -59,6 +60,9 @@ public sealed class ImageStore(MetadataDb db)
     public void PutLayerInfo(Digest blob, Digest diffId, long uncompressedSize) =>
         db.Execute("INSERT OR REPLACE INTO layer_info(blob_digest, diff_id, uncompressed_size) VALUES ($b, $d, $s)",
             null, ("$b", blob.ToString()), ("$d", diffId.ToString()), ("$s", uncompressedSize));
+
+    /// <summary>A layer's uncompressed size when known, else its blob's size.</summary>
+    public long LayerSize(Descriptor layer) => GetLayerInfo(layer.Digest)?.UncompressedSize ?? layer.Size;
 
     public (Digest DiffId, long UncompressedSize)? GetLayerInfo(Digest blob)
     {

@@ -25,8 +25,7 @@ public sealed class ContainerCommitter(StrataStore store, ContainerStore contain
             var diffId = store.Images.GetLayerInfo(layer.Digest)!.Value.DiffId;
 
             var config = OciDocuments.ParseConfig(image.RawConfig);
-            var now = DateTimeOffset.UtcNow;
-            now = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerSecond));
+            var now = ImageBuilder.Now();
             config.Created = now;
             if (author is not null) config.Author = author;
             config.RootFs.DiffIds.Add(diffId);

@@ -39,14 +39,6 @@ public sealed class LayerStore
             : null;
     }
 
-    public IReadOnlyList<LayerInfo> List()
-    {
-        using var cmd = _store.Db.Command("SELECT chain_id FROM layers", null);
-        using var r = cmd.ExecuteReader();
-        var ids = new List<Digest>();
-        while (r.Read()) ids.Add(Digest.Parse(r.GetString(0)));
-        return ids.Select(id => Get(id)!).ToList();
-    }
 
     /// <summary>The image's layers, base first, unpacking those the store does not have yet.</summary>
     public IReadOnlyList<LayerInfo> EnsureImage(LocalImage image, Action<string>? progress = null)
@@ -92,7 +84,7 @@ public sealed class LayerStore
         }
         var link = NewLink();
         File.CreateSymbolicLink(Path.Combine(Home, "l", link), $"../{dir}/diff");
-        long size = _store.Images.GetLayerInfo(desc.Digest)?.UncompressedSize ?? desc.Size;
+        long size = _store.Images.LayerSize(desc);
         int added = _store.Db.Execute("""
             INSERT INTO layers(chain_id, parent, diff_id, dir, link, size) VALUES ($c, $p, $d, $dir, $l, $s)
             ON CONFLICT(chain_id) DO NOTHING

@@ -33,7 +33,7 @@ public static class SpaceUsage
             for (int i = 0; i < ids.Count; i++)
             {
                 var blob = image.Manifest.Layers[i];
-                list.Add((ids[i], store.Images.GetLayerInfo(blob.Digest)?.UncompressedSize ?? blob.Size));
+                list.Add((ids[i], store.Images.LayerSize(blob)));
                 users[ids[i]] = users.GetValueOrDefault(ids[i]) + 1;
             }
             chains[r.Id] = list;
