@@ -31,7 +31,7 @@ internal sealed class ImageImporter(StrataStore store, IBlobSource source)
             if (MediaTypes.IsIndex(desc.MediaType))
             {
                 var child = OciDocuments.ParseIndex(EnsureSmallBlob(desc), desc.MediaType);
-                manifestDesc = PickPlatform(child, desc.Digest);
+                manifestDesc = PlatformMatcher.Select(child, Platform.Current, desc.Digest);
             }
             else if (!MediaTypes.IsManifest(desc.MediaType))
             {
@@ -141,18 +141,6 @@ internal sealed class ImageImporter(StrataStore store, IBlobSource source)
         using var s = source.TryOpen(desc.Digest) ?? throw StrataException.NotFound($"blob {desc.Digest} ({desc.MediaType}) is missing");
         store.Content.IngestAsync(s, desc.Digest, desc.Size).GetAwaiter().GetResult();
         Added.Add(desc.Digest);
-    }
-
-    private static Descriptor PickPlatform(ImageIndex index, Digest indexDigest)
-    {
-        var want = Platform.Current;
-        foreach (var m in index.Manifests)
-            if (MediaTypes.IsManifest(m.MediaType) && m.Platform is { } p && p.Os == want.Os && p.Architecture == want.Architecture)
-                return m;
-        if (index.Manifests.Count == 1 && MediaTypes.IsManifest(index.Manifests[0].MediaType) && index.Manifests[0].Platform is null)
-            return index.Manifests[0];
-        var have = string.Join(", ", index.Manifests.Select(m => m.Platform?.ToString() ?? "unknown"));
-        throw StrataException.NotFound($"index {indexDigest} has no image for {want} (it has: {have})");
     }
 
     /// <summary>Names from a layout's descriptor: a full reference in ref.name or in containerd's name annotation.</summary>

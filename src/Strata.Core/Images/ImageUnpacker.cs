@@ -67,6 +67,8 @@ public sealed class ImageUnpacker(StrataStore store)
         verified.DrainAndVerify();
         var diffId = hashing.GetDigest();
         if (diffId != expectedDiffId) throw new DigestMismatchException(expectedDiffId, diffId, $"layer {layer.Digest} DiffID");
+        // Every byte was just hashed: later checks of this blob's DiffID need not decompress it again.
+        if (store.Images.GetLayerInfo(layer.Digest) is null) store.Images.PutLayerInfo(layer.Digest, diffId, hashing.BytesCount);
     }
 
     private static void TryRemove(string dir)

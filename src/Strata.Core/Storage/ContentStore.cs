@@ -61,6 +61,37 @@ public sealed class ContentStore
     public ContentWriter OpenWriter(Digest? expected = null, long? expectedSize = null) =>
         new(this, expected, expectedSize);
 
+    /// <summary>
+    /// A writer that keeps its bytes across failures and processes (ingest/ALG-HEX.partial), for downloads that
+    /// resume with a range request. Null when the blob is already stored, perhaps by a process this one waited for.
+    /// </summary>
+    public ContentWriter? OpenResumable(Digest expected, long size)
+    {
+        var path = Path.Combine(IngestDirectory, $"{expected.Algorithm}-{expected.Encoded}.partial");
+        while (true)
+        {
+            if (Exists(expected)) return null;
+            var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
+            try
+            {
+                Native.Libc.Lock(file, exclusive: true, wait: true, path);
+                // The holder we waited for may have committed (renamed) or discarded (unlinked) this file: if the
+                // path no longer names the inode we locked, start again with what is there now.
+                if (Native.Libc.TryLstatAt(Native.Libc.AT_FDCWD, path, out var st)
+                    && st.Ino == Native.Libc.StatFd((int)file.SafeFileHandle.DangerousGetHandle()).Ino)
+                {
+                    return new ContentWriter(this, expected, size, file);
+                }
+            }
+            catch
+            {
+                file.Dispose();
+                throw;
+            }
+            file.Dispose();
+        }
+    }
+
     public Descriptor Put(string mediaType, ReadOnlySpan<byte> data)
     {
         var desc = Descriptor.For(mediaType, data);
@@ -102,16 +133,40 @@ public sealed class ContentStore
         }
     }
 
-    /// <summary>Removes ingest files a crashed process left behind (older than the given age).</summary>
+    /// <summary>
+    /// Removes ingest files a crashed process left behind (untouched for the given age). A partial download in
+    /// use is locked by its writer and stays.
+    /// </summary>
     public void CleanIngest(TimeSpan olderThan)
     {
         foreach (var f in Directory.EnumerateFiles(IngestDirectory))
         {
             try
             {
-                if (DateTime.UtcNow - File.GetLastWriteTimeUtc(f) > olderThan) File.Delete(f);
+                if (DateTime.UtcNow - File.GetLastWriteTimeUtc(f) <= olderThan) continue;
+                if (f.EndsWith(".partial", StringComparison.Ordinal))
+                {
+                    using var file = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                    if (!Native.Libc.Lock(file, exclusive: true, wait: false, f)) continue;
+                    File.Delete(f);
+                }
+                else
+                {
+                    File.Delete(f);
+                }
             }
             catch (IOException) { }
+        }
+    }
+
+    /// <summary>Partial downloads in the ingest area: the digest each will become and the bytes it has.</summary>
+    public IEnumerable<(Digest Digest, long Size)> ListPartial()
+    {
+        foreach (var f in Directory.EnumerateFiles(IngestDirectory, "*.partial"))
+        {
+            var name = Path.GetFileNameWithoutExtension(f);
+            int dash = name.IndexOf('-', StringComparison.Ordinal);
+            if (dash > 0 && Digest.TryParse($"{name[..dash]}:{name[(dash + 1)..]}", out var d)) yield return (d, new FileInfo(f).Length);
         }
     }
 }

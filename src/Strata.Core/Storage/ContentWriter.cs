@@ -6,7 +6,9 @@ namespace Strata.Storage;
 
 /// <summary>
 /// A write-only stream into the store's ingest area that hashes as it goes. Commit fsyncs, checks size and
-/// digest, and renames into place; disposing without a commit deletes the partial file.
+/// digest, and renames into place. Disposing without a commit deletes the partial file, except for a resumable
+/// writer: its file (ingest/ALG-HEX.partial, locked while open) keeps the bytes so far for the next attempt,
+/// in this process or a later one, which re-hashes them and continues where they end.
 /// </summary>
 public sealed class ContentWriter : Stream
 {
@@ -16,10 +18,12 @@ public sealed class ContentWriter : Stream
     private readonly FileStream _file;
     private readonly IncrementalHash _hash;
     private readonly string _algorithm;
+    private readonly bool _resumable;
     private long _written;
     private bool _committed;
+    private bool _discard;
 
-    internal ContentWriter(ContentStore store, Digest? expected, long? expectedSize)
+    internal ContentWriter(ContentStore store, Digest? expected, long? expectedSize, FileStream? resumeFrom = null)
     {
         _store = store;
         _expected = expected;
@@ -28,11 +32,43 @@ public sealed class ContentWriter : Stream
             throw StrataException.Unsupported($"cannot verify content with digest algorithm {e.Algorithm}");
         _algorithm = expected?.Algorithm ?? Digest.Sha256Algorithm;
         _hash = expected?.CreateHash() ?? IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        TempPath = Path.Combine(store.IngestDirectory, $"{Environment.ProcessId}-{Guid.NewGuid():N}");
-        _file = new FileStream(TempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+        if (resumeFrom is null)
+        {
+            TempPath = Path.Combine(store.IngestDirectory, $"{Environment.ProcessId}-{Guid.NewGuid():N}");
+            _file = new FileStream(TempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+            return;
+        }
+        _resumable = true;
+        _file = resumeFrom;
+        TempPath = resumeFrom.Name;
+        if (expectedSize is { } max && _file.Length > max) _file.SetLength(0);
+        // The hash state cannot be saved, so the bytes already there are hashed again (at memory speed).
+        _file.Position = 0;
+        var buffer = new byte[1 << 20];
+        int n;
+        while ((n = _file.Read(buffer)) > 0)
+        {
+            _hash.AppendData(buffer.AsSpan(0, n));
+            _written += n;
+        }
     }
 
     public string TempPath { get; }
+
+    /// <summary>Bytes already in a resumed partial blob: the offset to ask the source for.</summary>
+    public long Offset => _written;
+
+    /// <summary>Starts over (the source ignored a range request, or the partial bytes were wrong).</summary>
+    public void Restart()
+    {
+        _file.SetLength(0);
+        _file.Position = 0;
+        _hash.GetHashAndReset();
+        _written = 0;
+    }
+
+    /// <summary>Makes a resumable writer delete its partial file on dispose (its bytes are known bad).</summary>
+    public void Discard() => _discard = true;
     public override bool CanRead => false;
     public override bool CanSeek => false;
     public override bool CanWrite => true;
@@ -44,8 +80,7 @@ public sealed class ContentWriter : Stream
     public override void Write(ReadOnlySpan<byte> buffer)
     {
         _written += buffer.Length;
-        if (_expectedSize is { } max && _written > max)
-            throw StrataException.Invalid($"content for {_expected?.ToString() ?? "blob"} is larger than the expected {max} bytes");
+        CheckSize();
         _hash.AppendData(buffer);
         _file.Write(buffer);
     }
@@ -53,8 +88,7 @@ public sealed class ContentWriter : Stream
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         _written += buffer.Length;
-        if (_expectedSize is { } max && _written > max)
-            throw StrataException.Invalid($"content for {_expected?.ToString() ?? "blob"} is larger than the expected {max} bytes");
+        CheckSize();
         _hash.AppendData(buffer.Span);
         await _file.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
     }
@@ -62,13 +96,24 @@ public sealed class ContentWriter : Stream
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
+    private void CheckSize()
+    {
+        if (_expectedSize is not { } max || _written <= max) return;
+        _discard = true;
+        throw StrataException.Invalid($"content for {_expected?.ToString() ?? "blob"} is larger than the expected {max} bytes");
+    }
+
     public (Digest Digest, long Size) Commit()
     {
         ObjectDisposedException.ThrowIf(_committed, this);
-        var actual = Digest.FromHash(_algorithm, _hash.GetHashAndReset());
         if (_expectedSize is { } size && size != _written)
-            throw StrataException.Invalid($"content for {_expected?.ToString() ?? actual.ToString()} is {_written} bytes, expected {size} (truncated?)");
-        if (_expected is { } e && e != actual) throw new DigestMismatchException(e, actual);
+            throw StrataException.Invalid($"content for {_expected?.ToString() ?? "blob"} is {_written} bytes, expected {size} (truncated?)");
+        var actual = Digest.FromHash(_algorithm, _hash.GetHashAndReset());
+        if (_expected is { } e && e != actual)
+        {
+            _discard = true;
+            throw new DigestMismatchException(e, actual);
+        }
         _file.Flush(flushToDisk: true);
         _file.Dispose();
         var target = _store.BlobPath(actual);
@@ -90,12 +135,13 @@ public sealed class ContentWriter : Stream
     {
         if (disposing)
         {
-            _file.Dispose();
-            _hash.Dispose();
-            if (!_committed)
+            // A resumable file is unlinked before its lock goes with the close, so no waiter resumes a deleted file.
+            if (!_committed && (!_resumable || _discard))
             {
                 try { File.Delete(TempPath); } catch (IOException) { }
             }
+            _file.Dispose();
+            _hash.Dispose();
             _committed = true;
         }
         base.Dispose(disposing);

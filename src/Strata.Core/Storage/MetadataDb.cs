@@ -8,7 +8,7 @@ namespace Strata.Storage;
 /// </summary>
 public sealed class MetadataDb : IDisposable
 {
-    private const int SchemaVersion = 3;
+    private const int SchemaVersion = 4;
     private readonly SqliteConnection _connection;
 
     public MetadataDb(string path)
@@ -79,6 +79,17 @@ public sealed class MetadataDb : IDisposable
         if (version < 3)
         {
             Execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);", tx);
+        }
+        if (version < 4)
+        {
+            // Where a blob is known to live, so a push to another repository of that registry can mount it.
+            Execute("""
+                CREATE TABLE blob_sources (
+                    digest TEXT NOT NULL,
+                    registry TEXT NOT NULL,
+                    repository TEXT NOT NULL,
+                    PRIMARY KEY (digest, registry, repository));
+                """, tx);
         }
         if (version > SchemaVersion)
             throw new Errors.StrataException(Errors.ErrorKind.FailedPrecondition,

@@ -1,5 +1,4 @@
-using System.Runtime.InteropServices;
-using Strata.Errors;
+using Strata.Native;
 
 namespace Strata.Storage;
 
@@ -8,20 +7,14 @@ namespace Strata.Storage;
 /// their record is committed; garbage collection holds it exclusive, so it never deletes a blob that a
 /// concurrent load has ingested but not yet named. The kernel drops it when the process dies.
 /// </summary>
-public sealed partial class StoreLock : IDisposable
+public sealed class StoreLock : IDisposable
 {
-    private const int LockShared = 1, LockExclusive = 2, LockUnlock = 8;
     private readonly FileStream _file;
 
     private StoreLock(string root, bool exclusive)
     {
         _file = new FileStream(Path.Combine(root, "store.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
-        int fd = (int)_file.SafeFileHandle.DangerousGetHandle();
-        while (Flock(fd, exclusive ? LockExclusive : LockShared) != 0)
-        {
-            int errno = Marshal.GetLastPInvokeError();
-            if (errno != 4 /* EINTR */) throw new StrataException(ErrorKind.Internal, $"cannot lock the store: errno {errno}");
-        }
+        Libc.Lock(_file, exclusive, wait: true, "the store");
     }
 
     public static StoreLock Shared(string root) => new(root, exclusive: false);
@@ -29,10 +22,7 @@ public sealed partial class StoreLock : IDisposable
 
     public void Dispose()
     {
-        _ = Flock((int)_file.SafeFileHandle.DangerousGetHandle(), LockUnlock);
+        Libc.Unlock(_file);
         _file.Dispose();
     }
-
-    [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
-    private static partial int Flock(int fd, int operation);
 }

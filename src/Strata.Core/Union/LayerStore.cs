@@ -44,29 +44,28 @@ public sealed class LayerStore
     public IReadOnlyList<LayerInfo> EnsureImage(LocalImage image, Action<string>? progress = null)
     {
         var result = new List<LayerInfo>();
-        Digest? parent = null;
         for (int i = 0; i < image.Manifest.Layers.Count; i++)
-        {
-            var desc = image.Manifest.Layers[i];
-            var diffId = image.Config.RootFs.DiffIds[i];
-            var chain = ChainId.Next(parent, diffId);
-            var layer = Get(chain);
-            if (layer is not null && Directory.Exists(DiffDir(layer)))
-            {
-                progress?.Invoke($"{desc.Digest.Short}: Already exists");
-            }
-            else
-            {
-                layer = Unpack(desc, diffId, chain, parent, result);
-                progress?.Invoke($"{desc.Digest.Short}: Unpacked");
-            }
-            result.Add(layer);
-            parent = chain;
-        }
+            result.Add(EnsureLayer(image.Manifest.Layers[i], image.Config.RootFs.DiffIds[i], result, progress));
         return result;
     }
 
-    private LayerInfo Unpack(Descriptor desc, Digest diffId, Digest chain, Digest? parent, List<LayerInfo> lowersBaseFirst)
+    /// <summary>One layer on top of <paramref name="below"/> (base first), unpacked unless the store has its ChainID.</summary>
+    public LayerInfo EnsureLayer(Descriptor desc, Digest diffId, IReadOnlyList<LayerInfo> below, Action<string>? progress = null)
+    {
+        Digest? parent = below.Count > 0 ? below[^1].ChainId : null;
+        var chain = ChainId.Next(parent, diffId);
+        var layer = Get(chain);
+        if (layer is not null && Directory.Exists(DiffDir(layer)))
+        {
+            progress?.Invoke($"{desc.Digest.Short}: Already exists");
+            return layer;
+        }
+        layer = Unpack(desc, diffId, chain, parent, below);
+        progress?.Invoke($"{desc.Digest.Short}: Unpacked");
+        return layer;
+    }
+
+    private LayerInfo Unpack(Descriptor desc, Digest diffId, Digest chain, Digest? parent, IReadOnlyList<LayerInfo> lowersBaseFirst)
     {
         var dir = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var staging = Path.Combine(Home, ".staging-" + dir);

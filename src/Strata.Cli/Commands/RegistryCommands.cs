@@ -1,0 +1,69 @@
+using System.CommandLine;
+using Strata.Cli.Output;
+using Strata.Errors;
+using Strata.Oci;
+using Strata.Registry;
+using Strata.Union;
+
+namespace Strata.Cli.Commands;
+
+/// <summary>The registry verbs: pull, push, login, logout, manifest (and inspect --remote in ImageViews).</summary>
+public static class RegistryCommands
+{
+    public static readonly Option<string?> TlsVerify = new("--tls-verify")
+    {
+        Description = "Verify TLS certificates (default true; false also allows plain HTTP). Loopback registries may use plain HTTP regardless",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+    public static readonly Option<string?> Creds = new("--creds") { Description = "USER[:PASSWORD] for the registry" };
+    public static readonly Option<string?> AuthFilePath = new("--authfile") { Description = "Auth file to read credentials from (default: $REGISTRY_AUTH_FILE, then the containers and docker defaults)" };
+
+    public static RegistryOptions Options(ParseResult p)
+    {
+        bool? tls = p.GetValue(TlsVerify) switch
+        {
+            null => null,
+            "" or "true" => true,
+            "false" => false,
+            var v => throw StrataException.BadArgument($"--tls-verify takes true or false, not \"{v}\""),
+        };
+        return new RegistryOptions
+        {
+            TlsVerify = tls,
+            Credentials = p.GetValue(Creds) is { } c ? RegistryCredentials.Parse(c.Contains(':') ? c : c + ":" + ReadPassword()) : null,
+            AuthFilePath = p.GetValue(AuthFilePath),
+        };
+    }
+
+    private static string ReadPassword()
+    {
+        if (Console.IsInputRedirected) return Console.In.ReadLine() ?? "";
+        Console.Error.Write("Password: ");
+        var password = new System.Text.StringBuilder();
+        while (Console.ReadKey(intercept: true) is var k && k.Key != ConsoleKey.Enter)
+            if (k.Key == ConsoleKey.Backspace) { if (password.Length > 0) password.Length--; } else password.Append(k.KeyChar);
+        Console.Error.WriteLine();
+        return password.ToString();
+    }
+
+    public static Command Pull()
+    {
+        var reference = new Argument<string>("REFERENCE") { Description = "registry/repository[:tag|@digest]" };
+        var platform = new Option<string?>("--platform") { Description = "os/arch[/variant] to pick from an index (default: this machine's)" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the image ID" };
+        var cmd = new Command("pull", "Pull an image from a registry") { reference, platform, quiet, TlsVerify, Creds, AuthFilePath };
+        cmd.SetAction((p, ct) => Task.FromResult(Cli.WithStore(p, store =>
+        {
+            var r = ImageReference.Parse(p.GetValue(reference)!);
+            var want = p.GetValue(platform) is { } pl ? PlatformMatcher.Parse(pl) : null;
+            var layers = new ContainerStore(store, p.GetValue(Cli.DriverOption)).Layers;
+            using var display = p.GetValue(quiet) ? null : new TransferDisplay();
+            var result = new ImagePuller(store, layers, Options(p), (ITransferProgress?)display ?? NoProgress.Instance)
+                .PullAsync(r, want, ct).GetAwaiter().GetResult();
+            display?.Dispose();
+            Console.WriteLine(result.ImageId.Encoded);
+            return 0;
+        })));
+        return cmd;
+    }
+}
