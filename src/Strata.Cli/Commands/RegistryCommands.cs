@@ -66,4 +66,29 @@ public static class RegistryCommands
         })));
         return cmd;
     }
+
+    public static Command Push()
+    {
+        var image = new Argument<string>("IMAGE") { Description = "A stored image: name or ID" };
+        var destination = new Argument<string?>("DESTINATION") { Description = "registry/repository[:tag] (default: the IMAGE name)", Arity = ArgumentArity.ZeroOrOne };
+        var format = new Option<string?>("--format", "-f") { Description = "Manifest format: oci or v2s2 (default: the image's own)" };
+        format.AcceptOnlyFromAmong("oci", "v2s2");
+        var digestFile = new Option<string?>("--digestfile") { Description = "Write the pushed manifest's digest to this file" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress output" };
+        var cmd = new Command("push", "Push an image to a registry") { image, destination, format, digestFile, quiet, TlsVerify, Creds, AuthFilePath };
+        cmd.SetAction((p, ct) => Task.FromResult(Cli.WithStore(p, store =>
+        {
+            var source = p.GetValue(image)!;
+            var local = store.Resolve(source);
+            var dest = ImageReference.Parse(p.GetValue(destination) ?? source);
+            var f = p.GetValue(format) switch { "oci" => ManifestFormat.Oci, "v2s2" => ManifestFormat.DockerV2S2, _ => ManifestFormat.Keep };
+            using var display = p.GetValue(quiet) ? null : new TransferDisplay();
+            var result = new ImagePusher(store, Options(p), (ITransferProgress?)display ?? NoProgress.Instance)
+                .PushAsync(local, dest, f, ct).GetAwaiter().GetResult();
+            display?.Dispose();
+            if (p.GetValue(digestFile) is { } path) File.WriteAllText(path, result.ManifestDigest.ToString());
+            return 0;
+        })));
+        return cmd;
+    }
 }

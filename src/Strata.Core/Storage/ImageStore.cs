@@ -64,6 +64,16 @@ public sealed class ImageStore(MetadataDb db)
     /// <summary>A layer's uncompressed size when known, else its blob's size.</summary>
     public long LayerSize(Descriptor layer) => GetLayerInfo(layer.Digest)?.UncompressedSize ?? layer.Size;
 
+    /// <summary>Every recorded blob of one layer content (its compressed and uncompressed forms).</summary>
+    public IReadOnlyList<Digest> BlobsWithDiffId(Digest diffId)
+    {
+        using var cmd = db.Command("SELECT blob_digest FROM layer_info WHERE diff_id = $d ORDER BY blob_digest", null, ("$d", diffId.ToString()));
+        using var r = cmd.ExecuteReader();
+        var result = new List<Digest>();
+        while (r.Read()) result.Add(Digest.Parse(r.GetString(0)));
+        return result;
+    }
+
     public (Digest DiffId, long UncompressedSize)? GetLayerInfo(Digest blob)
     {
         using var cmd = db.Command("SELECT diff_id, uncompressed_size FROM layer_info WHERE blob_digest = $b", null, ("$b", blob.ToString()));
