@@ -32,7 +32,7 @@ public static class Cli
             ContainerCommands.Create(), ContainerCommands.Mount(), ContainerCommands.Umount(), ContainerCommands.Ps(),
             ContainerCommands.Rm(), ContainerCommands.Diff(), ContainerCommands.Commit(), ContainerCommands.Image(),
             SpaceCommands.Export(), SpaceCommands.Df(),
-            RegistryCommands.Pull(), RegistryCommands.Push(),
+            RegistryCommands.Pull(), RegistryCommands.Push(), RemoteCommands.Login(), RemoteCommands.Logout(), RemoteCommands.Manifest(),
         })
         {
             root.Subcommands.Add(command);

@@ -67,8 +67,15 @@ public static partial class ImageCommands
     {
         var images = new Argument<string[]>("IMAGE") { Arity = ArgumentArity.OneOrMore };
         var format = new Option<string?>("--format", "-f") { Description = "json (default)" };
-        var cmd = new Command("inspect", "Show an image's configuration and layers, as podman image inspect") { images, format };
-        cmd.SetAction(p => Cli.WithStore(p, store =>
+        var remote = new Option<bool>("--remote") { Description = "Inspect IMAGE in its registry without pulling it, as skopeo inspect" };
+        var platform = new Option<string?>("--platform") { Description = "os/arch[/variant] to pick from a remote index" };
+        var cmd = new Command("inspect", "Show an image's configuration and layers, as podman image inspect")
+        {
+            images, format, remote, platform, RegistryCommands.TlsVerify, RegistryCommands.Creds, RegistryCommands.AuthFilePath,
+        };
+        cmd.SetAction((p, ct) => p.GetValue(remote)
+            ? RemoteInspect(p, p.GetValue(images)!, p.GetValue(platform), ct)
+            : Task.FromResult(Cli.WithStore(p, store =>
         {
             var resolved = p.GetValue(images)!.Select(store.Resolve).ToList();
             return JsonOutput.Write(w =>
@@ -77,8 +84,14 @@ public static partial class ImageCommands
                 foreach (var image in resolved) InspectJson(w, store, image);
                 w.WriteEndArray();
             });
-        }));
+        })));
         return cmd;
+    }
+
+    private static Task<int> RemoteInspect(ParseResult p, IReadOnlyList<string> references, string? platform, CancellationToken ct)
+    {
+        try { return Task.FromResult(RemoteCommands.InspectRemote(p, references, platform, ct)); }
+        catch (Exception e) { return Task.FromResult(Cli.Fail(e)); }
     }
 
     private static void InspectJson(Utf8JsonWriter w, StrataStore store, LocalImage image)

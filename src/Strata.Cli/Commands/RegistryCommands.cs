@@ -30,20 +30,9 @@ public static class RegistryCommands
         return new RegistryOptions
         {
             TlsVerify = tls,
-            Credentials = p.GetValue(Creds) is { } c ? RegistryCredentials.Parse(c.Contains(':') ? c : c + ":" + ReadPassword()) : null,
+            Credentials = p.GetValue(Creds) is { } c ? RegistryCredentials.Parse(c.Contains(':') ? c : c + ":" + RemoteCommands.Prompt("Password: ", echo: false)) : null,
             AuthFilePath = p.GetValue(AuthFilePath),
         };
-    }
-
-    private static string ReadPassword()
-    {
-        if (Console.IsInputRedirected) return Console.In.ReadLine() ?? "";
-        Console.Error.Write("Password: ");
-        var password = new System.Text.StringBuilder();
-        while (Console.ReadKey(intercept: true) is var k && k.Key != ConsoleKey.Enter)
-            if (k.Key == ConsoleKey.Backspace) { if (password.Length > 0) password.Length--; } else password.Append(k.KeyChar);
-        Console.Error.WriteLine();
-        return password.ToString();
     }
 
     public static Command Pull()

@@ -21,19 +21,8 @@ public sealed class ImagePuller(StrataStore store, LayerStore? layers, RegistryO
         client.Retrying += progress.Message;
         var repo = RemoteRepository.For(client, reference);
 
-        var top = await repo.GetManifestAsync(reference.Digest?.ToString() ?? reference.Tag!, cancellationToken).ConfigureAwait(false);
-        var manifestDoc = top;
-        if (MediaTypes.IsIndex(top.MediaType))
-        {
-            var index = OciDocuments.ParseIndex(top.Raw, top.MediaType);
-            var chosen = PlatformMatcher.Select(index, platform ?? Platform.Current, top.Digest);
-            manifestDoc = await repo.GetManifestAsync(chosen.Digest.ToString(), cancellationToken).ConfigureAwait(false);
-            if (manifestDoc.Raw.Length != chosen.Size)
-                throw StrataException.Invalid($"manifest {chosen.Digest.Short} is {manifestDoc.Raw.Length} bytes, the index says {chosen.Size}");
-        }
-        var manifest = OciDocuments.ParseManifest(manifestDoc.Raw, manifestDoc.MediaType);
-        if (!MediaTypes.IsConfig(manifest.Config.MediaType))
-            throw StrataException.Unsupported($"{reference} is not a container image (config type {manifest.Config.MediaType})");
+        var remote = await RemoteImage.ResolveAsync(repo, reference, platform, cancellationToken).ConfigureAwait(false);
+        var (manifestDoc, manifest) = (remote.ManifestDocument, remote.Manifest);
         foreach (var layer in manifest.Layers)
             if (!MediaTypes.IsLayer(layer.MediaType)) throw StrataException.Unsupported($"layer {layer.Digest.Short} has unknown media type {layer.MediaType}");
         progress.Message($"Pulling {reference} ({manifestDoc.Digest.Short}, {manifest.Layers.Count} layers)");
