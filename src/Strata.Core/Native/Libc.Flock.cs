@@ -11,6 +11,23 @@ internal static partial class Libc
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
     private static partial int Flock(int fd, int operation);
 
+    /// <summary>
+    /// Opens a file for flock without .NET's own advisory lock (FileStream takes a non-blocking flock of its own on
+    /// open, which fails at once where we mean to wait).
+    /// </summary>
+    public static FileStream OpenForLocking(string path, bool create, FileAccess access = FileAccess.ReadWrite)
+    {
+        int flags = (access == FileAccess.Read ? O_RDONLY : O_RDWR) | O_CLOEXEC | (create ? O_CREAT : 0);
+        int fd = OpenAt(AT_FDCWD, path, flags, 0x1a4 /* 0644 */);
+        if (fd < 0)
+        {
+            int errno = LastErrno;
+            if (errno == Errno.ENOENT) throw new FileNotFoundException($"{path} does not exist", path);
+            throw new ErrnoException(errno, "open", path);
+        }
+        return new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true), access, 1 << 16);
+    }
+
     /// <summary>flock(2) on an open file; without <paramref name="wait"/> returns false when another holder has it.</summary>
     public static bool Lock(FileStream file, bool exclusive, bool wait, string what)
     {

@@ -71,7 +71,7 @@ public sealed class ContentStore
         while (true)
         {
             if (Exists(expected)) return null;
-            var file = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
+            var file = Native.Libc.OpenForLocking(path, create: true);
             try
             {
                 Native.Libc.Lock(file, exclusive: true, wait: true, path);
@@ -80,7 +80,7 @@ public sealed class ContentStore
                 if (Native.Libc.TryLstatAt(Native.Libc.AT_FDCWD, path, out var st)
                     && st.Ino == Native.Libc.StatFd((int)file.SafeFileHandle.DangerousGetHandle()).Ino)
                 {
-                    return new ContentWriter(this, expected, size, file);
+                    return new ContentWriter(this, expected, size, file, path);
                 }
             }
             catch
@@ -146,7 +146,7 @@ public sealed class ContentStore
                 if (DateTime.UtcNow - File.GetLastWriteTimeUtc(f) <= olderThan) continue;
                 if (f.EndsWith(".partial", StringComparison.Ordinal))
                 {
-                    using var file = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                    using var file = Native.Libc.OpenForLocking(f, create: false, FileAccess.Read);
                     if (!Native.Libc.Lock(file, exclusive: true, wait: false, f)) continue;
                     File.Delete(f);
                 }

@@ -23,7 +23,7 @@ public sealed class ContentWriter : Stream
     private bool _committed;
     private bool _discard;
 
-    internal ContentWriter(ContentStore store, Digest? expected, long? expectedSize, FileStream? resumeFrom = null)
+    internal ContentWriter(ContentStore store, Digest? expected, long? expectedSize, FileStream? resumeFrom = null, string? resumePath = null)
     {
         _store = store;
         _expected = expected;
@@ -40,7 +40,7 @@ public sealed class ContentWriter : Stream
         }
         _resumable = true;
         _file = resumeFrom;
-        TempPath = resumeFrom.Name;
+        TempPath = resumePath!;
         if (expectedSize is { } max && _file.Length > max) _file.SetLength(0);
         // The hash state cannot be saved, so the bytes already there are hashed again (at memory speed).
         _file.Position = 0;

@@ -13,7 +13,7 @@ public sealed class StoreLock : IDisposable
 
     private StoreLock(string root, bool exclusive)
     {
-        _file = new FileStream(Path.Combine(root, "store.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.ReadWrite | FileShare.Delete);
+        _file = Libc.OpenForLocking(Path.Combine(root, "store.lock"), create: true);
         Libc.Lock(_file, exclusive, wait: true, "the store");
     }
 
