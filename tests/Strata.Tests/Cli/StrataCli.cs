@@ -27,7 +27,32 @@ public static class StrataCli
         return $"{exe} --root '{root}'";
     }
 
-    public static CliResult RunIn(string root, string? workingDirectory, params string[] args)
+    public static CliResult RunIn(string root, string? workingDirectory, params string[] args) => RunWith(root, workingDirectory, null, args);
+
+    /// <summary>With extra environment variables (auth files, retry timing).</summary>
+    public static CliResult RunEnv(string root, IReadOnlyDictionary<string, string> env, params string[] args) => RunWith(root, null, env, args);
+
+    /// <summary>Starts strata without waiting (for kill -9 tests).</summary>
+    public static Process Start(string root, IReadOnlyDictionary<string, string>? env, params string[] args)
+    {
+        var psi = StartInfo(root, null, env, args);
+        return Process.Start(psi)!;
+    }
+
+    private static CliResult RunWith(string root, string? workingDirectory, IReadOnlyDictionary<string, string>? env, string[] args)
+    {
+        using var p = Process.Start(StartInfo(root, workingDirectory, env, args))!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(5)))
+        {
+            p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"strata {string.Join(' ', args)} did not finish in 5 minutes");
+        }
+        return new CliResult(p.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    private static ProcessStartInfo StartInfo(string root, string? workingDirectory, IReadOnlyDictionary<string, string>? env, string[] args)
     {
         var bin = Environment.GetEnvironmentVariable("STRATA_BIN");
         var psi = new ProcessStartInfo
@@ -48,14 +73,7 @@ public static class StrataCli
         psi.ArgumentList.Add("--root");
         psi.ArgumentList.Add(root);
         foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"strata {string.Join(' ', args)} did not finish in 5 minutes");
-        }
-        return new CliResult(p.ExitCode, stdout.Result, stderr.Result);
+        foreach (var (k, v) in env ?? new Dictionary<string, string>()) psi.Environment[k] = v;
+        return psi;
     }
 }
