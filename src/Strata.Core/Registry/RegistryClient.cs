@@ -20,7 +20,7 @@ public sealed class RegistryClient : IDisposable
     private readonly HttpClient _http;
     private readonly RegistryOptions _options;
     private readonly RegistryCredentials? _credentials;
-    private readonly ConcurrentDictionary<string, Task<BearerToken>> _tokens = new();
+    private readonly ConcurrentDictionary<string, Lazy<Task<BearerToken>>> _tokens = new();
     private readonly SemaphoreSlim _pingLock = new(1, 1);
     private Uri? _base;
     private volatile AuthChallenge? _challenge;
@@ -177,12 +177,13 @@ public sealed class RegistryClient : IDisposable
             return _credentials is null ? null : new AuthenticationHeaderValue("Basic", BasicValue(_credentials));
         while (true)
         {
-            var task = _tokens.GetOrAdd(scope, s => FetchTokenAsync(challenge, s, cancellationToken));
+            // Lazy: concurrent requests for one scope share one token request.
+            var entry = _tokens.GetOrAdd(scope, s => new Lazy<Task<BearerToken>>(() => FetchTokenAsync(challenge, s, cancellationToken)));
             BearerToken token;
-            try { token = await task.ConfigureAwait(false); }
-            catch { _tokens.TryRemove(new KeyValuePair<string, Task<BearerToken>>(scope, task)); throw; }
+            try { token = await entry.Value.ConfigureAwait(false); }
+            catch { _tokens.TryRemove(new KeyValuePair<string, Lazy<Task<BearerToken>>>(scope, entry)); throw; }
             if (token.Expires > DateTimeOffset.UtcNow.AddSeconds(10)) return new AuthenticationHeaderValue("Bearer", token.Value);
-            _tokens.TryRemove(new KeyValuePair<string, Task<BearerToken>>(scope, task));
+            _tokens.TryRemove(new KeyValuePair<string, Lazy<Task<BearerToken>>>(scope, entry));
         }
     }
 

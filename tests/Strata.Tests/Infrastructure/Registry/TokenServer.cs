@@ -92,7 +92,7 @@ public sealed class TokenServer : IAsyncDisposable
             ["token"] = token,
             ["access_token"] = token,
             ["expires_in"] = ExpiresIn,
-            ["issued_at"] = DateTimeOffset.UtcNow.ToString("O"),
+            ["issued_at"] = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
         });
         response.ContentType = "application/json";
         response.OutputStream.Write(body);
