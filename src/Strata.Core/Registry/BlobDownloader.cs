@@ -31,9 +31,14 @@ public static class BlobDownloader
                     if (writer.Offset >= blob.Size) break;
                     throw new IOException($"the connection ended after {writer.Offset} of {blob.Size} bytes");
                 }
+                catch (StrataException e) when (e.Kind == ErrorKind.Unavailable)
+                {
+                    // The request itself was already retried: say what is kept and stop.
+                    throw new StrataException(e.Kind, $"{e.Message} ({writer.Offset} of {blob.Size} bytes kept for the next attempt)", e);
+                }
                 catch (Exception e) when (RegistryClient.IsTransient(e, cancellationToken))
                 {
-                    // Progress since the last failure earns a fresh allowance: a flaky link still finishes a big blob.
+                    // A transfer cut mid-body. Progress since the last cut earns a fresh allowance: a flaky link still finishes a big blob.
                     if (writer.Offset > before) failures = 0;
                     if (++failures > options.Retries)
                         throw new StrataException(ErrorKind.Unavailable, $"blob {blob.Digest.Short}: {RegistryClient.Describe(e)} (gave up after {options.Retries} retries; {writer.Offset} of {blob.Size} bytes kept for the next attempt)", e);

@@ -68,6 +68,11 @@ public sealed class FaultProxy : IAsyncDisposable
         lock (_rules) _rules.Add(new Rule(match ?? IsBlobGet, fault, times));
     }
 
+    public void Clear()
+    {
+        lock (_rules) _rules.Clear();
+    }
+
     private Fault? Take(string method, string path)
     {
         lock (_rules)
