@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Strata's main job end to end on an embedded default: a busybox rootfs built from this machine's
 # busybox-static becomes an image in the default store; it is inspected, saved in the three formats,
-# checked by skopeo and umoci, loaded back and unpacked, and the unpacked rootfs is compared with umoci's.
+# checked by skopeo and umoci, loaded back and unpacked, and the unpacked rootfs is compared with umoci's;
+# then a container changes it, is committed, pushed to a local registry and pulled into a second store.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -60,5 +61,17 @@ rm "$merged/etc/group"
 "$strata" history strata-demo/busybox:changed
 "$strata" df -v
 "$strata" rm demo-box >/dev/null
+
+step "a registry: push, pull into a second store, read by skopeo (Debian's docker-registry on 127.0.0.1)"
+port=$(shuf -i 20000-60000 -n 1)
+printf 'version: 0.1\nlog: {level: error}\nstorage:\n  filesystem: {rootdirectory: %s}\nhttp:\n  addr: 127.0.0.1:%s\n' "$work/registry" "$port" > "$work/registry.yml"
+/usr/bin/docker-registry serve "$work/registry.yml" >"$work/registry.log" 2>&1 &
+registry_pid=$!
+trap 'kill $registry_pid 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v2/" >/dev/null && break; sleep 0.1; done
+"$strata" push strata-demo/busybox:changed "127.0.0.1:$port/demo/busybox:changed"
+"$strata" --root "$work/second-store" pull "127.0.0.1:$port/demo/busybox:changed"
+"$strata" inspect --remote "127.0.0.1:$port/demo/busybox:changed" | head -n 6
+skopeo inspect --tls-verify=false "docker://127.0.0.1:$port/demo/busybox:changed" | jq -r '"skopeo sees " + .Digest + ", " + (.Layers | length | tostring) + " layers"'
 echo
 echo "demo: ok"
