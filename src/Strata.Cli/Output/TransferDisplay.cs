@@ -25,6 +25,7 @@ public sealed class TransferDisplay : ITransferProgress, IDisposable
     private readonly Dictionary<Digest, Row> _byDigest = [];
     private readonly Timer? _timer;
     private int _drawn;
+    private bool _disposed;
 
     public TransferDisplay()
     {
@@ -71,7 +72,7 @@ public sealed class TransferDisplay : ITransferProgress, IDisposable
         {
             Clear();
             _out.WriteLine(line);
-            DrawRows();
+            if (!_disposed) DrawRows();
         }
     }
 
@@ -81,6 +82,7 @@ public sealed class TransferDisplay : ITransferProgress, IDisposable
     {
         lock (_lock)
         {
+            if (_disposed) return;
             Clear();
             DrawRows();
         }
@@ -115,13 +117,21 @@ public sealed class TransferDisplay : ITransferProgress, IDisposable
 
     private static int SafeWidth()
     {
-        try { return Console.WindowWidth; }
+        try { return Console.WindowWidth is > 0 and var w ? w : 120; }
         catch (IOException) { return 80; }
     }
 
+    /// <summary>Draws the final state and leaves it on screen (later output goes below it). Idempotent.</summary>
     public void Dispose()
     {
-        _timer?.Dispose();
-        Redraw();
+        lock (_lock)
+        {
+            if (_disposed) return;
+            _disposed = true;
+            _timer?.Dispose();
+            Clear();
+            DrawRows();
+            _drawn = 0;
+        }
     }
 }
