@@ -13,9 +13,6 @@ namespace Strata.Registry;
 /// </summary>
 public static class BlobUploader
 {
-    public const long MonolithicLimit = 32 << 20;
-    public const long ChunkSize = 32 << 20;
-
     /// <summary>Returns "mounted from REPO" or "pushed".</summary>
     public static async Task<string> UploadAsync(RemoteRepository repo, Descriptor blob, ContentStore store, string? mountFrom,
         ITransferProgress progress, CancellationToken cancellationToken)
@@ -37,11 +34,12 @@ public static class BlobUploader
         }
 
         long offset = 0;
-        if (blob.Size > MonolithicLimit)
+        long chunk = client.Options.ChunkSize;
+        if (blob.Size > chunk)
         {
             while (offset < blob.Size)
             {
-                long length = Math.Min(ChunkSize, blob.Size - offset);
+                long length = Math.Min(chunk, blob.Size - offset);
                 var at = location;
                 var from = offset;
                 using var response = await client.SendAsync(_ =>

@@ -35,6 +35,9 @@ public sealed record RegistryOptions
     /// <summary>A transfer that moves no byte for this long is dropped and retried.</summary>
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(EnvInt("STRATA_REGISTRY_STALL_TIMEOUT", 60));
 
+    /// <summary>Blobs up to this size are uploaded in one PUT; larger ones in PATCH chunks of this size.</summary>
+    public long ChunkSize { get; init; } = EnvInt("STRATA_REGISTRY_CHUNK_SIZE", 32 << 20) is > 0 and var c ? c : 32 << 20;
+
     /// <summary>Blobs moved at once.</summary>
     public int Parallelism { get; init; } = 6;
 

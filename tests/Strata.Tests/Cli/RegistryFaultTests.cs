@@ -186,4 +186,23 @@ public class RegistryFaultTests
         Assert.Contains(s.Proxy.Requests, r => r.StartsWith("PUT", StringComparison.Ordinal) && r.Contains("502 (injected)", StringComparison.Ordinal));
         Tool.Run("skopeo", "inspect", "--tls-verify=false", $"docker://{s.Registry.Host}/elsewhere/kitchensink:2");
     }
+
+    [Fact]
+    public async Task LargeBlobsGoUpInChunksAndAFailedChunkIsSentAgain()
+    {
+        await using var s = await StartAsync();
+        var root = s.Tmp.CreateDirectory("root");
+        var env = RegistryFixture.Env(s.Tmp, ("STRATA_REGISTRY_CHUNK_SIZE", "300000"));
+        StrataCli.RunEnv(root, env, "pull", "-q", $"{s.Registry.Host}/faults/kitchensink:1").Ok();
+        int patches = 0;
+        s.Proxy.Add(new Fault.Status(500), (m, _) => m == "PATCH" && Interlocked.Increment(ref patches) == 2, times: 1);
+        var dest = $"{s.Proxy.Host}/chunked/kitchensink:1";
+        StrataCli.RunEnv(root, env, "push", "--digestfile", s.Tmp.Combine("digest"), $"{s.Registry.Host}/faults/kitchensink:1", dest).Ok();
+        // 1,234,088 bytes in chunks of 300,000: five PATCHes with Content-Range, one of them sent twice.
+        var patched = s.Proxy.Requests.Where(r => r.StartsWith("PATCH", StringComparison.Ordinal)).ToList();
+        Assert.Equal(6, patched.Count);
+        Assert.Single(patched, r => r.Contains("500 (injected)", StringComparison.Ordinal));
+        var other = s.Tmp.CreateDirectory("other");
+        Assert.Equal(s.ExpectedId, RegistryFixture.Id(StrataCli.RunEnv(other, env, "pull", "-q", $"{s.Registry.Host}/chunked/kitchensink:1")));
+    }
 }
