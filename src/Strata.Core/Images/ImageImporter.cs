@@ -67,7 +67,7 @@ internal sealed class ImageImporter(StrataStore store, IBlobSource source)
             foreach (var layerName in entry.Layers)
             {
                 var (digest, size) = lookup(layerName);
-                var compression = SniffCompression(digest);
+                var compression = Archive.Compression.CompressionDetector.Detect(store.Content, digest);
                 manifest.Layers.Add(new Descriptor { MediaType = MediaTypes.DockerLayerFor(compression), Digest = digest, Size = size });
             }
             var rawManifest = OciDocuments.Serialize(manifest, OciJsonContext.Default.ImageManifest);
@@ -77,14 +77,6 @@ internal sealed class ImageImporter(StrataStore store, IBlobSource source)
             result.Add(ImportManifest(manifestDesc, names, null));
         }
         return result;
-    }
-
-    private Compression SniffCompression(Digest blob)
-    {
-        using var head = store.Content.OpenRead(blob);
-        Span<byte> magic = stackalloc byte[4];
-        int n = head.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
-        return Archive.Compression.CompressionDetector.Detect(magic[..n]);
     }
 
     /// <summary>Verifies one image's blobs and records it under the given names.</summary>

@@ -19,7 +19,7 @@ public static class LayerCompressor
         foreach (var candidate in store.Images.BlobsWithDiffId(diffId))
         {
             if (candidate == layer.Digest || store.Content.GetSize(candidate) is not { } have) continue;
-            if (Sniff(store, candidate) == Compression.Gzip)
+            if (CompressionDetector.Detect(store.Content, candidate) == Compression.Gzip)
                 return new Descriptor { MediaType = mediaTypeFor(MediaTypes.OciLayerGzip), Digest = candidate, Size = have };
         }
         using var writer = store.Content.OpenWriter();
@@ -29,12 +29,5 @@ public static class LayerCompressor
         var (digest, length) = writer.Commit();
         store.Images.PutLayerInfo(digest, diffId, size);
         return new Descriptor { MediaType = mediaTypeFor(MediaTypes.OciLayerGzip), Digest = digest, Size = length };
-    }
-
-    private static Compression Sniff(StrataStore store, Digest blob)
-    {
-        using var s = store.Content.OpenRead(blob);
-        Span<byte> magic = stackalloc byte[4];
-        return CompressionDetector.Detect(magic[..s.ReadAtLeast(magic, 4, throwOnEndOfStream: false)]);
     }
 }

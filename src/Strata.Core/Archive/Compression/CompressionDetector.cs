@@ -12,4 +12,12 @@ public static class CompressionDetector
         head.StartsWith((ReadOnlySpan<byte>)[0x1f, 0x8b]) ? Oci.Compression.Gzip
         : head.StartsWith((ReadOnlySpan<byte>)[0x28, 0xb5, 0x2f, 0xfd]) ? Oci.Compression.Zstd
         : Oci.Compression.None;
+
+    /// <summary>The compression of a stored blob, from its first bytes.</summary>
+    public static Oci.Compression Detect(Storage.ContentStore store, Digest blob)
+    {
+        using var s = store.OpenRead(blob);
+        Span<byte> head = stackalloc byte[HeadLength];
+        return Detect(head[..s.ReadAtLeast(head, HeadLength, throwOnEndOfStream: false)]);
+    }
 }
