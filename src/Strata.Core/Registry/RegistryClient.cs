@@ -112,6 +112,8 @@ public sealed class RegistryClient : IDisposable
     public static bool IsTransient(Exception e, CancellationToken cancellationToken) => e switch
     {
         OperationCanceledException => !cancellationToken.IsCancellationRequested,
+        // A certificate that does not verify will not verify on the next attempt either.
+        HttpRequestException { InnerException: System.Security.Authentication.AuthenticationException } => false,
         HttpRequestException or IOException or SocketException or TimeoutException => true,
         StrataException { Kind: ErrorKind.Unavailable } => true,
         _ => false,
@@ -251,11 +253,18 @@ public sealed class RegistryClient : IDisposable
                         cts.CancelAfter(TimeSpan.FromSeconds(30));
                         using var response = await _http.GetAsync(new Uri(uri, "v2/"), HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
                         if (IsTransient(response.StatusCode)) { last = new HttpRequestException($"HTTP {(int)response.StatusCode}"); break; }
+                        // An HTTPS server answers plain HTTP with 400: the https failure above is the real one.
+                        if (response.StatusCode == HttpStatusCode.BadRequest && scheme == "http" && last is HttpRequestException { InnerException: System.Security.Authentication.AuthenticationException } tls)
+                            throw new StrataException(ErrorKind.Unavailable, $"registry {Registry}: TLS failed: {Describe(tls)} (--tls-verify=false skips verification)", tls);
                         if (response.StatusCode == HttpStatusCode.Unauthorized) _challenge = AuthChallenge.From(response);
                         _base = uri;
                         return uri;
                     }
-                    catch (Exception e) when (IsTransient(e, cancellationToken))
+                    catch (HttpRequestException e) when (e.InnerException is System.Security.Authentication.AuthenticationException && !(scheme == "https" && PlainHttpAllowed))
+                    {
+                        throw new StrataException(ErrorKind.Unavailable, $"registry {Registry}: TLS failed: {Describe(e)} (--tls-verify=false skips verification)", e);
+                    }
+                    catch (Exception e) when (IsTransient(e, cancellationToken) || e is HttpRequestException)
                     {
                         last = e;
                     }

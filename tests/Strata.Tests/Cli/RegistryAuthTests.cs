@@ -74,4 +74,22 @@ public class RegistryAuthTests
         Assert.Contains("refused", wrong.Stderr);
         Assert.Contains("Login Succeeded", StrataCli.RunEnv(root, env, "login", "-u", RegistryServer.User, "-p", RegistryServer.Password, registry.Host).Ok().Stdout);
     }
+
+    [Fact]
+    public async Task AnUntrustedCertificateFailsClearlyUnlessTlsVerifyIsOff()
+    {
+        await using var registry = await RegistryServer.StartAsync(tls: true);
+        Requires.Tool("skopeo");
+        Tool.Run("skopeo", "copy", "-q", "--dest-tls-verify=false", SampleImages.Get("busybox").OciReference, $"docker://{registry.Host}/tls/busybox:1");
+        using var tmp = new TempDir();
+        var env = RegistryFixture.Env(tmp);
+        var reference = $"{registry.Host}/tls/busybox:1";
+        var refused = StrataCli.RunEnv(tmp.CreateDirectory("r0"), env, "pull", "-q", reference);
+        Assert.Equal(8, refused.ExitCode);
+        Assert.Contains("TLS", refused.Stderr);
+        Assert.Contains("--tls-verify=false", refused.Stderr);
+        var root = tmp.CreateDirectory("r1");
+        StrataCli.RunEnv(root, env, "pull", "-q", "--tls-verify=false", reference).Ok();
+        StrataCli.RunEnv(root, env, "push", "-q", "--tls-verify=false", reference, $"{registry.Host}/tls/copy:1").Ok();
+    }
 }

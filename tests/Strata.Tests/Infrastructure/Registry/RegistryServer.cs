@@ -46,11 +46,13 @@ public sealed class RegistryServer : IAsyncDisposable
 
     public string Host { get; }
     public RegistryAuth Auth { get; }
+    public bool Tls { get; private init; }
     public TokenServer? Tokens { get; }
     public string DataDirectory => _dir.Combine("data");
     public string Log { get { lock (_log) return _log.ToString(); } }
 
-    public static async Task<RegistryServer> StartAsync(RegistryAuth auth = RegistryAuth.None)
+    /// <param name="tls">Serve HTTPS with a fresh self-signed certificate for 127.0.0.1 (no client trusts it).</param>
+    public static async Task<RegistryServer> StartAsync(RegistryAuth auth = RegistryAuth.None, bool tls = false)
     {
         Requires.Tool("docker-registry");
         var dir = new TempDir("registry");
@@ -65,6 +67,22 @@ public sealed class RegistryServer : IAsyncDisposable
             http:
               addr: 127.0.0.1:{{port}}
             """);
+        if (tls)
+        {
+            using var key = System.Security.Cryptography.RSA.Create(2048);
+            var request = new System.Security.Cryptography.X509Certificates.CertificateRequest("CN=127.0.0.1", key,
+                System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+            var san = new System.Security.Cryptography.X509Certificates.SubjectAlternativeNameBuilder();
+            san.AddIpAddress(IPAddress.Loopback);
+            request.CertificateExtensions.Add(san.Build());
+            using var cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+            File.WriteAllText(dir.Combine("tls.crt"), cert.ExportCertificatePem());
+            File.WriteAllText(dir.Combine("tls.key"), key.ExportPkcs8PrivateKeyPem());
+            config.Append($$"""
+
+                  tls: {certificate: {{dir.Combine("tls.crt")}}, key: {{dir.Combine("tls.key")}}}
+                """);
+        }
         TokenServer? tokens = null;
         if (auth == RegistryAuth.Basic)
         {
@@ -97,7 +115,7 @@ public sealed class RegistryServer : IAsyncDisposable
         };
         var process = Process.Start(psi)!;
         lock (Running) Running.Add(process);
-        var server = new RegistryServer(process, dir, port, auth, tokens);
+        var server = new RegistryServer(process, dir, port, auth, tokens) { Tls = tls };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (server._log) server._log.AppendLine(e.Data); };
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (server._log) server._log.AppendLine(e.Data); };
         process.BeginErrorReadLine();
@@ -108,14 +126,16 @@ public sealed class RegistryServer : IAsyncDisposable
 
     private async Task WaitReadyAsync()
     {
-        using var http = new HttpClient();
+#pragma warning disable CA5359 // the test's own self-signed certificate
+        using var http = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true });
+#pragma warning restore CA5359
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (DateTime.UtcNow < deadline)
         {
             if (_process.HasExited) break;
             try
             {
-                using var r = await http.GetAsync(new Uri($"http://{Host}/v2/"));
+                using var r = await http.GetAsync(new Uri($"{(Tls ? "https" : "http")}://{Host}/v2/"));
                 if (r.StatusCode is HttpStatusCode.OK or HttpStatusCode.Unauthorized) return;
             }
             catch (HttpRequestException) { }
