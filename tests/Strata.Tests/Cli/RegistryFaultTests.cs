@@ -205,4 +205,20 @@ public class RegistryFaultTests
         var other = s.Tmp.CreateDirectory("other");
         Assert.Equal(s.ExpectedId, RegistryFixture.Id(StrataCli.RunEnv(other, env, "pull", "-q", $"{s.Registry.Host}/chunked/kitchensink:1")));
     }
+
+    [Fact]
+    public async Task ConcurrentPullsOfOneImageIntoOneStoreShareTheWork()
+    {
+        await using var s = await StartAsync();
+        s.Proxy.Add(new Fault.Slow(1_000_000), BlobGet(s.BigLayer), times: 4);
+        var root = s.Tmp.CreateDirectory("root");
+        var env = RegistryFixture.Env(s.Tmp);
+        var pulls = Enumerable.Range(0, 4).Select(_ => Task.Run(() => StrataCli.RunEnv(root, env, "pull", "-q", s.Reference))).ToList();
+        foreach (var p in pulls) Assert.Equal(s.ExpectedId, RegistryFixture.Id(await p));
+        using var images = JsonDocument.Parse(StrataCli.Run(root, "images", "--format", "json").Ok().Stdout);
+        Assert.Equal(1, images.RootElement.GetArrayLength());
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(root, "ingest")));
+        // A process that found the blob being fetched waited for it instead of fetching it again.
+        Assert.True(s.Proxy.Requests.Count(r => r.Contains($"/blobs/{s.BigLayer}", StringComparison.Ordinal)) < 4);
+    }
 }
