@@ -86,7 +86,7 @@ internal static partial class Libc
     }
 
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    private static partial int Fsync(int fd);
+    public static partial int Fsync(int fd);
 
     /// <summary>Makes a rename or create in a directory durable (the entry, not only the file's data).</summary>
     public static void FsyncDirectory(string path)

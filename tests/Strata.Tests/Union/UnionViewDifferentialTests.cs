@@ -23,7 +23,7 @@ public class UnionViewDifferentialTests
         return string.Join('/', Enumerable.Range(0, rnd.Next(1, maxDepth + 1)).Select(_ => names[rnd.Next(names.Length)]));
     }
 
-    private static List<TarEntry> RandomLayer(Random rnd, bool withWhiteouts)
+    internal static List<TarEntry> RandomLayer(Random rnd, bool withWhiteouts)
     {
         var entries = new List<TarEntry>();
         for (int i = rnd.Next(6, 14); i > 0; i--)
@@ -86,7 +86,7 @@ public class UnionViewDifferentialTests
         return $"{path} {type} {Convert.ToString(st.Mode & 0xfff, 8)} {st.Uid}:{st.Gid} {(st.IsDirectory ? 0 : st.Size)} {content} {linkTarget} {time}";
     }
 
-    private static List<string> Kernel(string merged, string dir = "")
+    internal static List<string> Kernel(string merged, string dir = "")
     {
         var lines = new List<string>();
         foreach (var name in Directory.EnumerateFileSystemEntries(Path.Combine(merged, dir)).Select(Path.GetFileName).Order(StringComparer.Ordinal))
@@ -104,7 +104,7 @@ public class UnionViewDifferentialTests
         return lines;
     }
 
-    private static List<string> Managed(IReadOnlyList<string> layersTopFirst) =>
+    internal static List<string> Managed(IReadOnlyList<string> layersTopFirst) =>
         new UnionView(layersTopFirst).Walk()
             .Select(e => Describe(e.Path, e.Stat, e.Source, e.Stat.IsSymlink ? Libc.ReadLinkAt(Libc.AT_FDCWD, e.Source) : null))
             .ToList();

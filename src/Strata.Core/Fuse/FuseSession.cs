@@ -1,0 +1,362 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Strata.Errors;
+using Strata.Native;
+using static Strata.Fuse.FuseProtocol;
+
+namespace Strata.Fuse;
+
+/// <summary>
+/// A FUSE mount served in this process, speaking the kernel protocol on /dev/fuse directly: mount(2) with the
+/// device fd, INIT negotiation (1 MiB writes, readdirplus, parallel dirops), then worker threads that read
+/// requests, call the file system and write replies. Unmounting (ours or anyone's) ends the workers.
+/// </summary>
+internal sealed unsafe class FuseSession : IDisposable
+{
+    public const int MaxWrite = 1 << 20;
+    private const int BufferSize = MaxWrite + 4096;
+    private static readonly TimeSpan CacheTimeout = TimeSpan.FromSeconds(1);
+
+    private readonly IFuseFileSystem _fs;
+    private readonly int _fd;
+    private readonly List<Thread> _workers = [];
+    private volatile bool _stopping;
+
+    private FuseSession(IFuseFileSystem fs, int fd, string mountPoint)
+    {
+        _fs = fs;
+        _fd = fd;
+        MountPoint = mountPoint;
+    }
+
+    public string MountPoint { get; }
+
+    /// <summary>Cache lifetime the kernel is told for entries and attributes (seconds part, nanoseconds part).</summary>
+    public static (ulong Seconds, uint Nanoseconds) Timeout => ((ulong)CacheTimeout.TotalSeconds, (uint)(CacheTimeout.TotalMilliseconds % 1000 * 1_000_000));
+
+    /// <summary>Mounts <paramref name="fs"/> at <paramref name="mountPoint"/> (as root) and starts serving it.</summary>
+    public static FuseSession Mount(IFuseFileSystem fs, string mountPoint, string source, int threads = 2)
+    {
+        FuseProtocol.Check();
+        int fd = Libc.OpenAt(Libc.AT_FDCWD, "/dev/fuse", Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+        if (fd < 0) throw new ErrnoException(Libc.LastErrno, "open", "/dev/fuse");
+        var options = $"fd={fd},rootmode=40000,user_id={Libc.GetEuid()},group_id=0,allow_other,default_permissions";
+        if (Libc.Mount(source, mountPoint, "fuse.strata-overlay", 0x2 | 0x4 /* nosuid, nodev */, options) != 0)
+        {
+            int errno = Libc.LastErrno;
+            Libc.Close(fd);
+            throw new ErrnoException(errno, "mount fuse at", mountPoint);
+        }
+        var session = new FuseSession(fs, fd, mountPoint);
+        session.Start(threads);
+        return session;
+    }
+
+    private void Start(int threads)
+    {
+        for (int i = 0; i < Math.Max(1, threads); i++)
+        {
+            var t = new Thread(Work) { IsBackground = true, Name = $"fuse-{i}" };
+            _workers.Add(t);
+            t.Start();
+        }
+    }
+
+    /// <summary>Blocks until the file system is unmounted.</summary>
+    public void Wait()
+    {
+        foreach (var t in _workers) t.Join();
+    }
+
+    private void Work()
+    {
+        var input = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
+        var output = GC.AllocateUninitializedArray<byte>(BufferSize, pinned: true);
+        fixed (byte* inPtr = input)
+        {
+            while (!_stopping)
+            {
+                nint n = Libc.Read(_fd, inPtr, (nuint)input.Length);
+                if (n < 0)
+                {
+                    int errno = Libc.LastErrno;
+                    if (errno is Errno.EINTR or Errno.EAGAIN or Errno.ENOENT) continue; // ENOENT: the request was interrupted
+                    return; // ENODEV: unmounted
+                }
+                if (n < Unsafe.SizeOf<InHeader>()) continue;
+                var request = new FuseRequest(input.AsSpan(0, (int)n));
+                try
+                {
+                    Dispatch(ref request, output);
+                }
+                catch (Exception e)
+                {
+                    // A bug or a vanished layer: the caller gets EIO, never a hang.
+                    Console.Error.WriteLine($"strata-fuse: {request.Header.Opcode} on node {request.NodeId}: {e.Message}");
+                    Reply(request.Header.Unique, Errno.EIO, output, 0);
+                }
+            }
+        }
+    }
+
+    private void Dispatch(ref FuseRequest r, byte[] output)
+    {
+        var h = r.Header;
+        var caller = new FuseCaller(h.Uid, h.Gid, h.Pid);
+        var body = output.AsSpan(Unsafe.SizeOf<OutHeader>());
+        int error;
+        int size = 0;
+        switch (h.Opcode)
+        {
+            case Opcode.Init:
+                error = Init(ref r, body, out size);
+                break;
+            case Opcode.Destroy:
+                error = 0;
+                break;
+            case Opcode.Forget:
+                _fs.Forget(h.NodeId, r.Read<ForgetIn>().Nlookup);
+                return; // no reply
+            case Opcode.BatchForget:
+                {
+                    var count = r.Read<BatchForgetIn>().Count;
+                    for (uint i = 0; i < count; i++)
+                    {
+                        var one = r.Read<ForgetOne>();
+                        _fs.Forget(one.NodeId, one.Nlookup);
+                    }
+                    return;
+                }
+            case Opcode.Interrupt:
+                return; // every operation here is short: let it finish
+            case Opcode.Lookup:
+                error = _fs.Lookup(h.NodeId, r.ReadName(), out var entry);
+                size = Put(body, entry, error);
+                break;
+            case Opcode.Getattr:
+                error = _fs.GetAttr(h.NodeId, out var attr);
+                size = Put(body, attr, error);
+                break;
+            case Opcode.Setattr:
+                error = _fs.SetAttr(h.NodeId, r.Read<SetattrIn>(), caller, out attr);
+                size = Put(body, attr, error);
+                break;
+            case Opcode.Readlink:
+                error = _fs.ReadLink(h.NodeId, out var target);
+                if (error == 0) { target.CopyTo(body); size = target.Length; }
+                break;
+            case Opcode.Symlink:
+                {
+                    var name = r.ReadName();
+                    error = _fs.Symlink(h.NodeId, name, r.ReadName(), caller, out entry);
+                    size = Put(body, entry, error);
+                    break;
+                }
+            case Opcode.Mknod:
+                {
+                    var m = r.Read<MknodIn>();
+                    error = _fs.Mknod(h.NodeId, r.ReadName(), m.Mode & ~m.Umask, m.Rdev, caller, out entry);
+                    size = Put(body, entry, error);
+                    break;
+                }
+            case Opcode.Mkdir:
+                {
+                    var m = r.Read<MkdirIn>();
+                    error = _fs.Mkdir(h.NodeId, r.ReadName(), m.Mode & ~m.Umask, caller, out entry);
+                    size = Put(body, entry, error);
+                    break;
+                }
+            case Opcode.Unlink:
+                error = _fs.Unlink(h.NodeId, r.ReadName());
+                break;
+            case Opcode.Rmdir:
+                error = _fs.Rmdir(h.NodeId, r.ReadName());
+                break;
+            case Opcode.Rename:
+                {
+                    var m = r.Read<RenameIn>();
+                    var from = r.ReadName();
+                    error = _fs.Rename(h.NodeId, from, m.NewDir, r.ReadName(), 0);
+                    break;
+                }
+            case Opcode.Rename2:
+                {
+                    var m = r.Read<Rename2In>();
+                    var from = r.ReadName();
+                    error = _fs.Rename(h.NodeId, from, m.NewDir, r.ReadName(), m.Flags);
+                    break;
+                }
+            case Opcode.Link:
+                {
+                    var m = r.Read<LinkIn>();
+                    error = _fs.Link(m.OldNodeId, h.NodeId, r.ReadName(), out entry);
+                    size = Put(body, entry, error);
+                    break;
+                }
+            case Opcode.Open:
+                {
+                    error = _fs.Open(h.NodeId, r.Read<OpenIn>().Flags, out var fh, out var flags);
+                    size = Put(body, new OpenOut { Fh = fh, OpenFlags = flags }, error);
+                    break;
+                }
+            case Opcode.Create:
+                {
+                    var m = r.Read<CreateIn>();
+                    error = _fs.Create(h.NodeId, r.ReadName(), m.Flags, m.Mode & ~m.Umask, caller, out entry, out var fh, out var flags);
+                    if (error == 0)
+                    {
+                        MemoryMarshal.Write(body, in entry);
+                        var open = new OpenOut { Fh = fh, OpenFlags = flags };
+                        MemoryMarshal.Write(body[Unsafe.SizeOf<EntryOut>()..], in open);
+                        size = Unsafe.SizeOf<EntryOut>() + Unsafe.SizeOf<OpenOut>();
+                    }
+                    break;
+                }
+            case Opcode.Read:
+                {
+                    var m = r.Read<ReadIn>();
+                    error = _fs.Read(m.Fh, (long)m.Offset, body[..(int)Math.Min(m.Size, (uint)body.Length)], out size);
+                    break;
+                }
+            case Opcode.Write:
+                {
+                    var m = r.Read<WriteIn>();
+                    error = _fs.Write(m.Fh, (long)m.Offset, r.Rest((int)m.Size), out var written);
+                    size = Put(body, new WriteOut { Size = (uint)written }, error);
+                    break;
+                }
+            case Opcode.Flush:
+                error = _fs.Flush(r.Read<ReleaseIn>().Fh);
+                break;
+            case Opcode.Fsync:
+                {
+                    var m = r.Read<FsyncIn>();
+                    error = _fs.Fsync(m.Fh, (m.FsyncFlags & 1) != 0);
+                    break;
+                }
+            case Opcode.Fsyncdir:
+                error = 0;
+                break;
+            case Opcode.Release:
+                _fs.Release(r.Read<ReleaseIn>().Fh);
+                error = 0;
+                break;
+            case Opcode.Statfs:
+                error = _fs.Statfs(h.NodeId, out var st);
+                size = Put(body, st, error);
+                break;
+            case Opcode.Setxattr:
+                {
+                    var m = r.Read<SetxattrIn>();
+                    var name = r.ReadName();
+                    error = _fs.SetXattr(h.NodeId, name, r.Rest((int)m.Size), (int)m.Flags);
+                    break;
+                }
+            case Opcode.Getxattr:
+                {
+                    var m = r.Read<GetxattrIn>();
+                    error = XattrReply(_fs.GetXattr(h.NodeId, r.ReadName(), body[..(int)Math.Min(m.Size, (uint)body.Length)], out var n), m.Size, n, body, out size);
+                    break;
+                }
+            case Opcode.Listxattr:
+                {
+                    var m = r.Read<GetxattrIn>();
+                    error = XattrReply(_fs.ListXattr(h.NodeId, body[..(int)Math.Min(m.Size, (uint)body.Length)], out var n), m.Size, n, body, out size);
+                    break;
+                }
+            case Opcode.Removexattr:
+                error = _fs.RemoveXattr(h.NodeId, r.ReadName());
+                break;
+            case Opcode.Opendir:
+                {
+                    error = _fs.OpenDir(h.NodeId, out var fh);
+                    size = Put(body, new OpenOut { Fh = fh, OpenFlags = FopenKeepCache | FopenCacheDir }, error);
+                    break;
+                }
+            case Opcode.Readdir:
+            case Opcode.Readdirplus:
+                {
+                    var m = r.Read<ReadIn>();
+                    var dirents = new DirentBuffer(body[..(int)Math.Min(m.Size, (uint)body.Length)]);
+                    error = _fs.ReadDir(h.NodeId, m.Fh, (long)m.Offset, h.Opcode == Opcode.Readdirplus, ref dirents);
+                    size = dirents.Length;
+                    break;
+                }
+            case Opcode.Releasedir:
+                _fs.ReleaseDir(r.Read<ReleaseIn>().Fh);
+                error = 0;
+                break;
+            case Opcode.Access:
+                error = _fs.Access(h.NodeId, r.Read<AccessIn>().Mask);
+                break;
+            default:
+                error = Errno.ENOSYS;
+                break;
+        }
+        Reply(h.Unique, error, output, error == 0 ? size : 0);
+    }
+
+    /// <summary>A size probe (size 0) is answered with the size; a buffer too small with ERANGE.</summary>
+    private static int XattrReply(int error, uint asked, int actual, Span<byte> body, out int size)
+    {
+        size = 0;
+        if (error != 0) return error;
+        if (asked == 0)
+        {
+            size = Put(body, new GetxattrOut { Size = (uint)actual }, 0);
+            return 0;
+        }
+        if (actual > asked) return Errno.ERANGE;
+        size = actual;
+        return 0;
+    }
+
+    private int Init(ref FuseRequest r, Span<byte> body, out int size)
+    {
+        var init = r.Read<InitIn>();
+        if (init.Major != KernelVersion) { size = 0; return Errno.EPROTO; }
+        uint wanted = AsyncRead | AtomicOTrunc | BigWrites | DontMask | DoReaddirplus | ReaddirplusAuto | ParallelDirops | MaxPages | CacheSymlinks | AsyncDio;
+        var reply = new InitOut
+        {
+            Major = KernelVersion,
+            Minor = Math.Min(init.Minor, KernelMinorVersion),
+            MaxReadahead = init.MaxReadahead,
+            Flags = init.Flags & wanted,
+            MaxBackground = 64,
+            CongestionThreshold = 48,
+            MaxWrite = MaxWrite,
+            TimeGran = 1,
+            MaxPagesCount = MaxWrite / 4096,
+        };
+        size = Put(body, reply, 0);
+        return 0;
+    }
+
+    private static int Put<T>(Span<byte> body, in T value, int error) where T : unmanaged
+    {
+        if (error != 0) return 0;
+        MemoryMarshal.Write(body, in value);
+        return Unsafe.SizeOf<T>();
+    }
+
+    private void Reply(ulong unique, int error, byte[] output, int size)
+    {
+        var header = new OutHeader { Len = (uint)(Unsafe.SizeOf<OutHeader>() + size), Error = -error, Unique = unique };
+        MemoryMarshal.Write(output, in header);
+        fixed (byte* p = output)
+        {
+            // ENOENT here: the request was interrupted and is gone; nothing to do.
+            _ = Libc.Write(_fd, p, header.Len);
+        }
+    }
+
+    /// <summary>Unmounts (lazily, so busy files do not keep it) and waits for the workers.</summary>
+    public void Dispose()
+    {
+        _stopping = true;
+        if (Libc.Umount2(MountPoint, Libc.MNT_DETACH) != 0 && Libc.LastErrno != Errno.EINVAL)
+            Console.Error.WriteLine($"strata-fuse: umount {MountPoint}: errno {Libc.LastErrno}");
+        Wait();
+        Libc.Close(_fd);
+    }
+}

@@ -1,0 +1,42 @@
+using static Strata.Fuse.FuseProtocol;
+
+namespace Strata.Fuse;
+
+/// <summary>Who asked: new files get the caller's owner, as the kernel's overlayfs gives them.</summary>
+internal readonly record struct FuseCaller(uint Uid, uint Gid, uint Pid);
+
+/// <summary>
+/// The operations of a FUSE file system, by node ID. Each returns 0 or a positive errno; <see cref="FuseSession"/>
+/// turns that into the reply. Methods may run on several worker threads at once.
+/// </summary>
+internal interface IFuseFileSystem
+{
+    int Lookup(ulong parent, string name, out EntryOut entry);
+    void Forget(ulong node, ulong count);
+    int GetAttr(ulong node, out AttrOut attr);
+    int SetAttr(ulong node, in SetattrIn set, FuseCaller caller, out AttrOut attr);
+    int ReadLink(ulong node, out byte[] target);
+    int Symlink(ulong parent, string name, string target, FuseCaller caller, out EntryOut entry);
+    int Mknod(ulong parent, string name, uint mode, uint rdev, FuseCaller caller, out EntryOut entry);
+    int Mkdir(ulong parent, string name, uint mode, FuseCaller caller, out EntryOut entry);
+    int Unlink(ulong parent, string name);
+    int Rmdir(ulong parent, string name);
+    int Rename(ulong parent, string name, ulong newParent, string newName, uint flags);
+    int Link(ulong node, ulong newParent, string newName, out EntryOut entry);
+    int Open(ulong node, uint flags, out ulong fh, out uint openFlags);
+    int Create(ulong parent, string name, uint flags, uint mode, FuseCaller caller, out EntryOut entry, out ulong fh, out uint openFlags);
+    int Read(ulong fh, long offset, Span<byte> buffer, out int count);
+    int Write(ulong fh, long offset, ReadOnlySpan<byte> data, out int count);
+    int Flush(ulong fh);
+    int Fsync(ulong fh, bool dataOnly);
+    void Release(ulong fh);
+    int Statfs(ulong node, out StatfsOut stat);
+    int SetXattr(ulong node, string name, ReadOnlySpan<byte> value, int flags);
+    int GetXattr(ulong node, string name, Span<byte> buffer, out int size);
+    int ListXattr(ulong node, Span<byte> buffer, out int size);
+    int RemoveXattr(ulong node, string name);
+    int OpenDir(ulong node, out ulong fh);
+    int ReadDir(ulong node, ulong fh, long offset, bool plus, ref DirentBuffer output);
+    void ReleaseDir(ulong fh);
+    int Access(ulong node, uint mask);
+}

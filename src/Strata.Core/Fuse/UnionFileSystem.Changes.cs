@@ -1,0 +1,326 @@
+using System.Text;
+using Strata.Archive;
+using Strata.Native;
+using static Strata.Fuse.FuseProtocol;
+using static Strata.Native.Libc;
+
+namespace Strata.Fuse;
+
+/// <summary>Everything that changes the tree: new objects, removals, renames, links, attributes, xattrs, copy-up.</summary>
+internal sealed partial class UnionFileSystem
+{
+    private const uint RENAME_NOREPLACE = 1;
+    private const string OverlayXattrPrefix = "trusted.overlay.";
+
+    /// <summary>Checks a new name under a parent and readies the upper directory for it (copy-up, whiteout gone).</summary>
+    private int PrepareNew(ulong parent, string name, out string path, out string full)
+    {
+        path = full = "";
+        if (!Writable) return Errno.EROFS;
+        if (NodeOf(parent) is not { } p) return Errno.ENOENT;
+        if (BadName(name)) return Errno.EINVAL;
+        path = Join(p, name);
+        if (Resolve(path) is not null) return Errno.EEXIST;
+        if (Resolve(p.Path) is not { Stat.IsDirectory: true }) return Errno.ENOTDIR;
+        int e = CopyUp(p.Path);
+        if (e != 0) return e;
+        full = Path.Combine(_upper!, path);
+        // A whiteout hid a lower object of this name: the new object takes its place.
+        if (StatPath(full) is { } st && IsWhiteout(st) && UnlinkAt(AT_FDCWD, full, 0) != 0) return LastErrno;
+        return 0;
+    }
+
+    private static int Own(string full, FuseCaller caller) =>
+        FchownAt(AT_FDCWD, full, (int)caller.Uid, (int)caller.Gid, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : LastErrno;
+
+    private int Finish(string path, string full, FuseCaller caller, out EntryOut entry)
+    {
+        entry = default;
+        int e = Own(full, caller);
+        Changed();
+        if (e != 0) return e;
+        entry = Entry(Remember(path), StatPath(full)!.Value);
+        return 0;
+    }
+
+    public int Mkdir(ulong parent, string name, uint mode, FuseCaller caller, out EntryOut entry)
+    {
+        entry = default;
+        lock (_lock)
+        {
+            bool hidLower = NodeOf(parent) is { } p && LowerHas(Join(p, name));
+            int e = PrepareNew(parent, name, out var path, out var full);
+            if (e != 0) return e;
+            if (MkdirAt(AT_FDCWD, full, mode & 0xfff) != 0) return LastErrno;
+            // Over a deleted lower directory the new one starts empty: opaque, as the kernel makes it.
+            if (hidLower) Libc.SetXattr(full, LayerApplication.OpaqueXattr, "y"u8);
+            return Finish(path, full, caller, out entry);
+        }
+    }
+
+    public int Mknod(ulong parent, string name, uint mode, uint rdev, FuseCaller caller, out EntryOut entry)
+    {
+        entry = default;
+        lock (_lock)
+        {
+            int e = PrepareNew(parent, name, out var path, out var full);
+            if (e != 0) return e;
+            // rdev arrives in the kernel's new_encode_dev form.
+            ulong dev = MakeDev((int)((rdev >> 8) & 0xfff), (int)((rdev & 0xff) | ((rdev >> 12) & 0xfff00)));
+            if (MknodAt(AT_FDCWD, full, mode, dev) != 0) return LastErrno;
+            return Finish(path, full, caller, out entry);
+        }
+    }
+
+    public int Symlink(ulong parent, string name, string target, FuseCaller caller, out EntryOut entry)
+    {
+        entry = default;
+        lock (_lock)
+        {
+            int e = PrepareNew(parent, name, out var path, out var full);
+            if (e != 0) return e;
+            if (SymlinkAt(target, AT_FDCWD, full) != 0) return LastErrno;
+            return Finish(path, full, caller, out entry);
+        }
+    }
+
+    public int Link(ulong node, ulong newParent, string newName, out EntryOut entry)
+    {
+        entry = default;
+        lock (_lock)
+        {
+            if (NodeOf(node) is not { } n || Resolve(n.Path) is not { } src) return Errno.ENOENT;
+            if (src.Stat.IsDirectory) return Errno.EPERM;
+            int e = PrepareNew(newParent, newName, out var path, out var full);
+            if (e != 0) return e;
+            e = CopyUp(n.Path);
+            if (e != 0) return e;
+            if (LinkAt(AT_FDCWD, Path.Combine(_upper!, n.Path), AT_FDCWD, full, 0) != 0) return LastErrno;
+            Changed();
+            entry = Entry(Remember(path), StatPath(full)!.Value);
+            return 0;
+        }
+    }
+
+    public int Unlink(ulong parent, string name) => Remove(parent, name, directory: false);
+
+    public int Rmdir(ulong parent, string name) => Remove(parent, name, directory: true);
+
+    private int Remove(ulong parent, string name, bool directory)
+    {
+        lock (_lock)
+        {
+            if (!Writable) return Errno.EROFS;
+            if (NodeOf(parent) is not { } p) return Errno.ENOENT;
+            var path = Join(p, name);
+            if (Resolve(path) is not { } found) return Errno.ENOENT;
+            if (directory && !found.Stat.IsDirectory) return Errno.ENOTDIR;
+            if (!directory && found.Stat.IsDirectory) return Errno.EISDIR;
+            if (directory && List(path) is { Count: > 0 }) return Errno.ENOTEMPTY;
+            int e = Erase(path);
+            if (e != 0) return e;
+            Detach(path);
+            return 0;
+        }
+    }
+
+    /// <summary>Makes a union path vanish: its upper copy goes, and a whiteout covers what a lower still holds.</summary>
+    private int Erase(string path)
+    {
+        var upperFull = Path.Combine(_upper!, path);
+        if (StatPath(upperFull) is { } st)
+        {
+            // An upper directory of an empty union directory holds at most whiteouts.
+            if (st.IsDirectory) Directory.Delete(upperFull, recursive: true);
+            else if (UnlinkAt(AT_FDCWD, upperFull, 0) != 0) return LastErrno;
+        }
+        Changed();
+        if (LowerHas(path))
+        {
+            var (dir, _) = LayerPaths.Split(path);
+            int e = CopyUp(dir);
+            if (e != 0) return e;
+            if (MknodAt(AT_FDCWD, upperFull, S_IFCHR, 0) != 0) return LastErrno;
+            Changed();
+        }
+        return 0;
+    }
+
+    /// <summary>Whether a lower layer would show something at this path if the upper did not cover it.</summary>
+    private bool LowerHas(string path)
+    {
+        var (dir, _) = LayerPaths.Split(path);
+        var layers = Contributors(dir);
+        if (layers is null) return false;
+        foreach (var i in layers)
+        {
+            if (i == 0 && Writable) continue;
+            if (StatPath(Path.Combine(_layers[i], path)) is { } st) return !IsWhiteout(st);
+        }
+        return false;
+    }
+
+    public int Rename(ulong parent, string name, ulong newParent, string newName, uint flags)
+    {
+        lock (_lock)
+        {
+            if (!Writable) return Errno.EROFS;
+            if ((flags & ~RENAME_NOREPLACE) != 0) return Errno.EINVAL;
+            if (NodeOf(parent) is not { } p || NodeOf(newParent) is not { } np) return Errno.ENOENT;
+            if (BadName(newName)) return Errno.EINVAL;
+            var from = Join(p, name);
+            var to = Join(np, newName);
+            if (Resolve(from) is not { } src) return Errno.ENOENT;
+            if (from == to) return 0;
+            if (to.StartsWith(from + "/", StringComparison.Ordinal)) return Errno.EINVAL;
+            if (Resolve(np.Path) is not { Stat.IsDirectory: true }) return Errno.ENOTDIR;
+            if (Resolve(to) is { } dst)
+            {
+                if ((flags & RENAME_NOREPLACE) != 0) return Errno.EEXIST;
+                if (src.Stat.IsDirectory && !dst.Stat.IsDirectory) return Errno.ENOTDIR;
+                if (!src.Stat.IsDirectory && dst.Stat.IsDirectory) return Errno.EISDIR;
+                if (dst.Stat.IsDirectory && List(to) is { Count: > 0 }) return Errno.ENOTEMPTY;
+                int e0 = Erase(to);
+                if (e0 != 0) return e0;
+                Detach(to);
+            }
+            // A directory from a lower layer moves whole: copied up with everything under it, then made opaque so
+            // nothing a lower layer holds at the new name merges into it.
+            int e = src.Stat.IsDirectory ? CopyUpTree(from) : CopyUp(from);
+            if (e == 0) e = CopyUp(np.Path);
+            if (e != 0) return e;
+            var toFull = Path.Combine(_upper!, to);
+            if (StatPath(toFull) is { } old && IsWhiteout(old) && UnlinkAt(AT_FDCWD, toFull, 0) != 0) return LastErrno;
+            if (RenameAt2(AT_FDCWD, Path.Combine(_upper!, from), AT_FDCWD, toFull, 0) != 0) return LastErrno;
+            if (src.Stat.IsDirectory && LowerHas(to)) Libc.SetXattr(toFull, LayerApplication.OpaqueXattr, "y"u8);
+            Changed();
+            if (LowerHas(from))
+            {
+                if (MknodAt(AT_FDCWD, Path.Combine(_upper!, from), S_IFCHR, 0) != 0) return LastErrno;
+                Changed();
+            }
+            Move(from, to);
+            return 0;
+        }
+    }
+
+    /// <summary>Known nodes at or below a renamed path follow it.</summary>
+    private void Move(string from, string to)
+    {
+        foreach (var node in _byPath.Values.Where(n => n.Path == from || n.Path.StartsWith(from + "/", StringComparison.Ordinal)).ToList())
+        {
+            _byPath.Remove(node.Path);
+            node.Path = to + node.Path[from.Length..];
+            _byPath[node.Path] = node;
+        }
+    }
+
+    public int SetAttr(ulong node, in SetattrIn set, FuseCaller caller, out AttrOut attr)
+    {
+        attr = default;
+        lock (_lock)
+        {
+            if (NodeOf(node) is not { } n || Resolve(n.Path) is null) return Errno.ENOENT;
+            if (!Writable) return Errno.EROFS;
+            int e = CopyUp(n.Path);
+            if (e != 0) return e;
+            var full = Path.Combine(_upper!, n.Path);
+            if ((set.Valid & FattrMode) != 0 && FchmodAt(AT_FDCWD, full, set.Mode & 0xfff, 0) != 0) return LastErrno;
+            if ((set.Valid & (FattrUid | FattrGid)) != 0)
+            {
+                int uid = (set.Valid & FattrUid) != 0 ? (int)set.Uid : -1, gid = (set.Valid & FattrGid) != 0 ? (int)set.Gid : -1;
+                if (FchownAt(AT_FDCWD, full, uid, gid, AT_SYMLINK_NOFOLLOW) != 0) return LastErrno;
+            }
+            if ((set.Valid & FattrSize) != 0 && Truncate(full, (long)set.Size) != 0) return LastErrno;
+            if ((set.Valid & (FattrAtime | FattrMtime | FattrAtimeNow | FattrMtimeNow)) != 0)
+            {
+                const long UTIME_NOW = (1L << 30) - 1;
+                Span<Timespec> times =
+                [
+                    (set.Valid & FattrAtimeNow) != 0 ? new Timespec { Nanoseconds = UTIME_NOW }
+                        : (set.Valid & FattrAtime) != 0 ? new Timespec { Seconds = (long)set.Atime, Nanoseconds = set.AtimeNsec }
+                        : new Timespec { Nanoseconds = UTIME_OMIT },
+                    (set.Valid & FattrMtimeNow) != 0 ? new Timespec { Nanoseconds = UTIME_NOW }
+                        : (set.Valid & FattrMtime) != 0 ? new Timespec { Seconds = (long)set.Mtime, Nanoseconds = set.MtimeNsec }
+                        : new Timespec { Nanoseconds = UTIME_OMIT },
+                ];
+                if (UtimensAt(AT_FDCWD, full, times, AT_SYMLINK_NOFOLLOW) != 0) return LastErrno;
+            }
+            Changed();
+            attr = AttrReply(n.Id, StatPath(full)!.Value);
+            return 0;
+        }
+    }
+
+    // ---------- xattrs: overlay's own (trusted.overlay.*) are the union's bookkeeping, never shown ----------
+
+    public unsafe int GetXattr(ulong node, string name, Span<byte> buffer, out int size)
+    {
+        size = 0;
+        string full;
+        lock (_lock)
+        {
+            if (NodeOf(node) is not { } n || Resolve(n.Path) is not { } found) return Errno.ENOENT;
+            full = found.Full;
+        }
+        if (name.StartsWith(OverlayXattrPrefix, StringComparison.Ordinal)) return Errno.ENODATA;
+        fixed (byte* p = buffer)
+        {
+            nint r = Lgetxattr(full, name, buffer.IsEmpty ? null : p, (nuint)buffer.Length);
+            if (r < 0) return LastErrno;
+            size = (int)r;
+        }
+        return 0;
+    }
+
+    public int ListXattr(ulong node, Span<byte> buffer, out int size)
+    {
+        size = 0;
+        string full;
+        lock (_lock)
+        {
+            if (NodeOf(node) is not { } n || Resolve(n.Path) is not { } found) return Errno.ENOENT;
+            full = found.Full;
+        }
+        var names = new List<byte>();
+        foreach (var name in ListXattrs(full).Keys.Where(k => !k.StartsWith(OverlayXattrPrefix, StringComparison.Ordinal)))
+        {
+            names.AddRange(Encoding.UTF8.GetBytes(name));
+            names.Add(0);
+        }
+        size = names.Count;
+        if (!buffer.IsEmpty)
+        {
+            if (names.Count > buffer.Length) return Errno.ERANGE;
+            names.ToArray().CopyTo(buffer);
+        }
+        return 0;
+    }
+
+    public unsafe int SetXattr(ulong node, string name, ReadOnlySpan<byte> value, int flags)
+    {
+        if (name.StartsWith(OverlayXattrPrefix, StringComparison.Ordinal)) return Errno.EPERM;
+        lock (_lock)
+        {
+            if (NodeOf(node) is not { } n || Resolve(n.Path) is null) return Errno.ENOENT;
+            if (!Writable) return Errno.EROFS;
+            int e = CopyUp(n.Path);
+            if (e != 0) return e;
+            fixed (byte* p = value)
+                return Lsetxattr(Path.Combine(_upper!, n.Path), name, p, (nuint)value.Length, flags) == 0 ? 0 : LastErrno;
+        }
+    }
+
+    public int RemoveXattr(ulong node, string name)
+    {
+        if (name.StartsWith(OverlayXattrPrefix, StringComparison.Ordinal)) return Errno.EPERM;
+        lock (_lock)
+        {
+            if (NodeOf(node) is not { } n || Resolve(n.Path) is null) return Errno.ENOENT;
+            if (!Writable) return Errno.EROFS;
+            int e = CopyUp(n.Path);
+            if (e != 0) return e;
+            return Lremovexattr(Path.Combine(_upper!, n.Path), name) == 0 ? 0 : LastErrno;
+        }
+    }
+}

@@ -1,0 +1,302 @@
+using System.Collections.Concurrent;
+using Strata.Archive;
+using Strata.Native;
+using static Strata.Fuse.FuseProtocol;
+using static Strata.Native.Libc;
+
+namespace Strata.Fuse;
+
+/// <summary>
+/// overlayfs's semantics over directories in the kernel's on-disk form, served through FUSE: the upper (writable)
+/// layer first, then the lowers top first. The topmost copy wins, directories merge, char 0/0 whiteouts hide,
+/// trusted.overlay.opaque=y ends a merge. The first write to a lower object copies it (data and metadata) up;
+/// deleting what a lower holds leaves a whiteout; rmdir then mkdir gives an opaque directory. So a container made
+/// here is read, diffed and committed by the kernel driver as if the kernel had made it, and the other way round.
+/// </summary>
+internal sealed partial class UnionFileSystem : IFuseFileSystem
+{
+    private sealed class Node(ulong id, string path)
+    {
+        public ulong Id { get; } = id;
+        public string Path { get; set; } = path;
+        public ulong Lookups { get; set; }
+        public bool Deleted { get; set; }
+    }
+
+    private sealed record DirSnapshot(List<(string Name, uint Type)> Entries);
+
+    private readonly string? _upper;
+    private readonly string? _work;
+    private readonly string[] _layers; // upper (if any) first, then the lowers top first
+    private readonly Lock _lock = new();
+    private readonly Dictionary<ulong, Node> _nodes = [];
+    private readonly Dictionary<string, Node> _byPath = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<int>?> _contributors = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<ulong, OpenFile> _files = new();
+    private readonly ConcurrentDictionary<ulong, DirSnapshot> _dirs = new();
+    private ulong _nextNode = RootId + 1;
+    private long _nextHandle;
+
+    /// <param name="upper">The writable layer (null: a read-only union).</param>
+    /// <param name="work">A directory on the upper's file system for copy-up staging.</param>
+    /// <param name="lowersTopFirst">The read-only layers, top first.</param>
+    public UnionFileSystem(string? upper, string? work, IReadOnlyList<string> lowersTopFirst)
+    {
+        _upper = upper;
+        _work = work;
+        _layers = [.. upper is null ? [] : new[] { upper }, .. lowersTopFirst];
+        if (_layers.Length == 0) throw new ArgumentException("a union needs at least one layer");
+        var root = new Node(RootId, "") { Lookups = 1 };
+        _nodes[RootId] = root;
+        _byPath[""] = root;
+    }
+
+    private bool Writable => _upper is not null;
+
+    // ---------- resolution ----------
+
+    /// <summary>The topmost visible copy of a union path: which layer, its full path, its lstat.</summary>
+    private (int Layer, string Full, Statx Stat)? Resolve(string path)
+    {
+        if (path.Length == 0) return (0, _layers[0], StatPath(_layers[0])!.Value);
+        var (dir, _) = LayerPaths.Split(path);
+        var layers = Contributors(dir);
+        if (layers is null) return null;
+        foreach (var i in layers)
+        {
+            var full = Path.Combine(_layers[i], path);
+            if (StatPath(full) is not { } st) continue;
+            return IsWhiteout(st) ? null : (i, full, st);
+        }
+        return null;
+    }
+
+    /// <summary>The layers whose copy of a directory takes part in the merge, top first; null if not a visible directory.</summary>
+    private List<int>? Contributors(string dir)
+    {
+        if (_contributors.TryGetValue(dir, out var cached)) return cached;
+        List<int>? result;
+        if (dir.Length == 0)
+        {
+            result = [.. Enumerable.Range(0, _layers.Length)];
+        }
+        else
+        {
+            var (parent, _) = LayerPaths.Split(dir);
+            var above = Contributors(parent);
+            result = above is null ? null : [];
+            foreach (var i in above ?? [])
+            {
+                var full = Path.Combine(_layers[i], dir);
+                if (StatPath(full) is not { } st) continue;
+                if (!st.IsDirectory) break;
+                result!.Add(i);
+                if (IsOpaque(full)) break;
+            }
+            if (result is { Count: 0 }) result = null;
+        }
+        _contributors[dir] = result;
+        return result;
+    }
+
+    /// <summary>Visible names in a union directory with their file types; null when it is not one.</summary>
+    private List<(string Name, uint Type)>? List(string dir)
+    {
+        var layers = Contributors(dir);
+        if (layers is null) return null;
+        var seen = new Dictionary<string, uint?>(StringComparer.Ordinal); // name -> type, null when hidden
+        foreach (var i in layers)
+        {
+            var full = dir.Length == 0 ? _layers[i] : Path.Combine(_layers[i], dir);
+            foreach (var entry in Directory.EnumerateFileSystemEntries(full))
+            {
+                var name = Path.GetFileName(entry);
+                if (seen.ContainsKey(name)) continue;
+                seen[name] = StatPath(entry) is { } st && !IsWhiteout(st) ? st.Type : null;
+            }
+        }
+        return [.. seen.Where(kv => kv.Value is not null).Select(kv => (kv.Key, kv.Value!.Value))];
+    }
+
+    private static Statx? StatPath(string full) => TryLstatAt(AT_FDCWD, full, out var st) ? st : null;
+
+    private static bool IsWhiteout(Statx st) => st.Type == S_IFCHR && st.RdevMajor == 0 && st.RdevMinor == 0;
+
+    private static bool IsOpaque(string dir) =>
+        ListXattrs(dir).TryGetValue(LayerApplication.OpaqueXattr, out var v) && v is [(byte)'y', ..];
+
+    /// <summary>Every change to the tree drops the cached merges (cheap, and never stale).</summary>
+    private void Changed() => _contributors.Clear();
+
+    // ---------- nodes ----------
+
+    private Node? NodeOf(ulong id) => _nodes.TryGetValue(id, out var n) && !n.Deleted ? n : null;
+
+    private Node Remember(string path)
+    {
+        if (!_byPath.TryGetValue(path, out var node))
+        {
+            node = new Node(_nextNode++, path);
+            _nodes[node.Id] = node;
+            _byPath[path] = node;
+        }
+        node.Lookups++;
+        return node;
+    }
+
+    private void Detach(string path)
+    {
+        if (!_byPath.Remove(path, out var node)) return;
+        node.Deleted = true;
+        if (node.Lookups == 0) _nodes.Remove(node.Id);
+    }
+
+    public void Forget(ulong node, ulong count)
+    {
+        lock (_lock)
+        {
+            if (node == RootId || !_nodes.TryGetValue(node, out var n)) return;
+            n.Lookups = n.Lookups > count ? n.Lookups - count : 0;
+            if (n.Lookups > 0) return;
+            _nodes.Remove(node);
+            if (!n.Deleted && _byPath.TryGetValue(n.Path, out var current) && current == n) _byPath.Remove(n.Path);
+        }
+    }
+
+    private static Attr AttrOf(ulong ino, in Statx st) => new()
+    {
+        Ino = ino,
+        Size = st.Size,
+        Blocks = st.Blocks,
+        Atime = (ulong)st.Atime.Seconds, AtimeNsec = st.Atime.Nanoseconds,
+        Mtime = (ulong)st.Mtime.Seconds, MtimeNsec = st.Mtime.Nanoseconds,
+        Ctime = (ulong)st.Ctime.Seconds, CtimeNsec = st.Ctime.Nanoseconds,
+        Mode = st.Mode,
+        Nlink = st.Nlink,
+        Uid = st.Uid,
+        Gid = st.Gid,
+        // The kernel decodes rdev with new_decode_dev.
+        Rdev = (st.RdevMinor & 0xff) | (st.RdevMajor << 8) | ((st.RdevMinor & ~0xffu) << 12),
+        BlkSize = 4096,
+    };
+
+    private static EntryOut Entry(Node node, in Statx st)
+    {
+        var (s, ns) = FuseSession.Timeout;
+        return new EntryOut { NodeId = node.Id, EntryValid = s, EntryValidNsec = ns, AttrValid = s, AttrValidNsec = ns, Attr = AttrOf(node.Id, st) };
+    }
+
+    private static AttrOut AttrReply(ulong id, in Statx st)
+    {
+        var (s, ns) = FuseSession.Timeout;
+        return new AttrOut { AttrValid = s, AttrValidNsec = ns, Attr = AttrOf(id, st) };
+    }
+
+    private static string Join(Node parent, string name) => LayerPaths.Join(parent.Path, name);
+
+    private static bool BadName(string name) => name.Length == 0 || name == "." || name == ".." || name.Contains('/') || name.StartsWith(".wh.", StringComparison.Ordinal);
+
+    // ---------- reading ----------
+
+    public int Lookup(ulong parent, string name, out EntryOut entry)
+    {
+        entry = default;
+        lock (_lock)
+        {
+            if (NodeOf(parent) is not { } p) return Errno.ENOENT;
+            if (name.StartsWith(".wh.", StringComparison.Ordinal)) return Errno.ENOENT;
+            var path = Join(p, name);
+            if (Resolve(path) is not { } found) return Errno.ENOENT;
+            entry = Entry(Remember(path), found.Stat);
+            return 0;
+        }
+    }
+
+    public int GetAttr(ulong node, out AttrOut attr)
+    {
+        attr = default;
+        lock (_lock)
+        {
+            if (NodeOf(node) is not { } n || Resolve(n.Path) is not { } found) return Errno.ENOENT;
+            attr = AttrReply(n.Id, found.Stat);
+            return 0;
+        }
+    }
+
+    public int ReadLink(ulong node, out byte[] target)
+    {
+        target = [];
+        lock (_lock)
+        {
+            if (NodeOf(node) is not { } n || Resolve(n.Path) is not { } found) return Errno.ENOENT;
+            if (!found.Stat.IsSymlink) return Errno.EINVAL;
+            target = System.Text.Encoding.UTF8.GetBytes(ReadLinkAt(AT_FDCWD, found.Full));
+            return 0;
+        }
+    }
+
+    public int OpenDir(ulong node, out ulong fh)
+    {
+        fh = 0;
+        lock (_lock)
+        {
+            if (NodeOf(node) is not { } n || List(n.Path) is not { } entries) return Errno.ENOTDIR;
+            fh = (ulong)Interlocked.Increment(ref _nextHandle);
+            _dirs[fh] = new DirSnapshot(entries);
+            return 0;
+        }
+    }
+
+    public int ReadDir(ulong node, ulong fh, long offset, bool plus, ref DirentBuffer output)
+    {
+        if (!_dirs.TryGetValue(fh, out var snapshot)) return Errno.EBADF;
+        // Offsets: 0 = ".", 1 = "..", 2 + i = entry i.
+        for (long i = offset; i < snapshot.Entries.Count + 2; i++)
+        {
+            if (i < 2)
+            {
+                if (!output.Add(i == 0 ? "." : "..", RootId, S_IFDIR >> 12, i + 1, plus ? default(EntryOut) : null)) break;
+                continue;
+            }
+            var (name, type) = snapshot.Entries[(int)(i - 2)];
+            if (!plus)
+            {
+                if (!output.Add(name, 0xffffffff, type >> 12, i + 1)) break;
+                continue;
+            }
+            lock (_lock)
+            {
+                // Each entry handed out with a node ID counts as a lookup; check the room before taking one.
+                if (NodeOf(node) is not { } parent) return Errno.ENOENT;
+                var path = Join(parent, name);
+                EntryOut entry = default;
+                if (Resolve(path) is { } found)
+                {
+                    if (!output.Fits(name, plus: true)) break;
+                    entry = Entry(Remember(path), found.Stat);
+                }
+                if (!output.Add(name, entry.NodeId == 0 ? 0xffffffff : entry.NodeId, type >> 12, i + 1, entry)) break;
+            }
+        }
+        return 0;
+    }
+
+    public void ReleaseDir(ulong fh) => _dirs.TryRemove(fh, out _);
+
+    public int Access(ulong node, uint mask)
+    {
+        lock (_lock) return NodeOf(node) is { } n && Resolve(n.Path) is not null ? 0 : Errno.ENOENT;
+    }
+
+    public int Statfs(ulong node, out StatfsOut stat)
+    {
+        stat = default;
+        if (StatVfs(_layers[0], out var v) != 0) return LastErrno;
+        stat = new StatfsOut
+        {
+            Blocks = v.Blocks, Bfree = v.Bfree, Bavail = v.Bavail, Files = v.Files, Ffree = v.Ffree,
+            Bsize = (uint)v.Bsize, NameLen = (uint)v.Namemax, Frsize = (uint)v.Frsize,
+        };
+        return 0;
+    }
+}
