@@ -80,6 +80,13 @@ public sealed class ContentStore
                 if (Native.Libc.TryLstatAt(Native.Libc.AT_FDCWD, path, out var st)
                     && st.Ino == Native.Libc.StatFd((int)file.SafeFileHandle.DangerousGetHandle()).Ino)
                 {
+                    // Our open may have created this file just after a holder committed the blob.
+                    if (Exists(expected))
+                    {
+                        File.Delete(path);
+                        file.Dispose();
+                        return null;
+                    }
                     return new ContentWriter(this, expected, size, file, path);
                 }
             }

@@ -115,14 +115,15 @@ public sealed class ContentWriter : Stream
             throw new DigestMismatchException(e, actual);
         }
         _file.Flush(flushToDisk: true);
-        _file.Dispose();
         var target = _store.BlobPath(actual);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        // Idempotent: a blob already there has these very bytes.
+        // Idempotent: a blob already there has these very bytes. Renamed while still open: a resumable file's lock
+        // must outlive its name, or a waiter would take the lock and resume a file about to vanish.
         File.Move(TempPath, target, overwrite: true);
+        _committed = true;
+        _file.Dispose();
         // The metadata that will name this blob must never outlive the blob's directory entry.
         Native.Libc.FsyncDirectory(Path.GetDirectoryName(target)!);
-        _committed = true;
         return (actual, _written);
     }
 
