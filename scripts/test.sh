@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
 bash scripts/build.sh || exit 1
 export STRATA_BIN="$PWD/artifacts/bin/strata"
+# mount -t fuse.strata-overlay finds its helper on the standard PATH only (mount.fuse3 resets it).
+if [ "$(id -u)" -eq 0 ]; then ln -sfn "$PWD/artifacts/bin/strata-overlay" /usr/local/bin/strata-overlay; fi
 
 log=$(mktemp)
 dotnet test --project tests/Strata.Tests -c Release "$@" 2>&1 | tee "$log"

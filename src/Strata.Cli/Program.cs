@@ -1,3 +1,3 @@
 using Strata.Cli;
 
-return Cli.Run(args);
+return OverlayProgram.IsInvokedAs(args) ? OverlayProgram.Run(args) : Cli.Run(args);

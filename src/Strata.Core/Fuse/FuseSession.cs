@@ -21,6 +21,7 @@ internal sealed unsafe class FuseSession : IDisposable
     private readonly int _fd;
     private readonly List<Thread> _workers = [];
     private volatile bool _stopping;
+    private int _disposed;
 
     private FuseSession(IFuseFileSystem fs, int fd, string mountPoint)
     {
@@ -353,6 +354,7 @@ internal sealed unsafe class FuseSession : IDisposable
     /// <summary>Unmounts (lazily, so busy files do not keep it) and waits for the workers.</summary>
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _stopping = true;
         if (Libc.Umount2(MountPoint, Libc.MNT_DETACH) != 0 && Libc.LastErrno != Errno.EINVAL)
             Console.Error.WriteLine($"strata-fuse: umount {MountPoint}: errno {Libc.LastErrno}");

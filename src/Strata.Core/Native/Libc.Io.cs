@@ -53,4 +53,10 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", EntryPoint = "truncate", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Truncate(string path, long length);
+
+    [LibraryImport("libc", EntryPoint = "dup2", SetLastError = true)]
+    public static partial int Dup2(int oldfd, int newfd);
+
+    [LibraryImport("libc", EntryPoint = "setsid", SetLastError = true)]
+    public static partial int Setsid();
 }

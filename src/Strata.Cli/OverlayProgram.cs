@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using Strata.Errors;
+using Strata.Fuse;
+
+namespace Strata.Cli;
+
+/// <summary>
+/// strata-overlay: Strata's FUSE union file system behind fuse-overlayfs's command line, so podman and buildah
+/// can use it as <c>overlay.mount_program</c>, and <c>mount -t fuse.strata-overlay</c> works through mount.fuse3.
+/// As fuse-overlayfs, it returns once the mount is up and serves it from a background process until unmounted.
+/// </summary>
+public static class OverlayProgram
+{
+    private const string ChildFlag = "--strata-overlay-child";
+
+    public static bool IsInvokedAs(string[] args) =>
+        Path.GetFileName(Environment.GetCommandLineArgs()[0]) is "strata-overlay" || args is ["overlay-mount", ..];
+
+    public static int Run(string[] args)
+    {
+        if (args is ["overlay-mount", .. var rest]) args = rest;
+        try
+        {
+            var child = args.Contains(ChildFlag);
+            var options = OverlayMountOptions.Parse(args.Where(a => a != ChildFlag).ToList());
+            return options.Foreground || child ? Serve(options, child) : StartInBackground(args, options);
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"strata-overlay: {(e is StrataException ? e.Message : e.ToString())}");
+            return e is StrataException s ? ExitCodes.For(s.Kind) : 1;
+        }
+    }
+
+    /// <summary>Starts the serving process and waits until its mount is up (or it failed, with its message).</summary>
+    private static int StartInBackground(string[] args, OverlayMountOptions options)
+    {
+        var self = Environment.ProcessPath!;
+        var psi = new ProcessStartInfo { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true };
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
+        {
+            psi.FileName = self;
+            psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "strata.dll"));
+        }
+        else
+        {
+            psi.FileName = self;
+        }
+        psi.ArgumentList.Add("overlay-mount");
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.ArgumentList.Add(ChildFlag);
+        using var process = Process.Start(psi)!;
+        var error = process.StandardError.ReadLineAsync();
+        var deadline = DateTime.UtcNow.AddSeconds(15);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (FuseOverlay.IsMounted(options.MountPoint) && error.IsCompleted && error.Result == "ready") return 0;
+            if (process.HasExited)
+            {
+                Console.Error.WriteLine(error.IsCompleted ? error.Result : "strata-overlay: the serving process ended");
+                return process.ExitCode == 0 ? 1 : process.ExitCode;
+            }
+            Thread.Sleep(10);
+        }
+        Console.Error.WriteLine($"strata-overlay: {options.MountPoint} was not mounted within 15 s");
+        return 1;
+    }
+
+    private static int Serve(OverlayMountOptions options, bool child)
+    {
+        // The child tells its starter through stderr, then lets go of the starter's pipes: whoever ran the mount
+        // (podman reads until EOF) must not wait on the daemon.
+        FuseOverlay.Serve(options, child ? () => { Console.Error.WriteLine("ready"); Console.Error.Flush(); } : null, detach: child);
+        return 0;
+    }
+}
