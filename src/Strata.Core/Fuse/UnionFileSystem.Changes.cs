@@ -215,16 +215,24 @@ internal sealed partial class UnionFileSystem
         }
     }
 
+    /// <summary>The upper copy of a node about to change (copied up first). Caller holds the lock.</summary>
+    private int UpperCopy(ulong node, out string full)
+    {
+        full = "";
+        if (NodeOf(node) is not { } n || Resolve(n.Path) is null) return Errno.ENOENT;
+        if (!Writable) return Errno.EROFS;
+        int e = CopyUp(n.Path);
+        full = Path.Combine(_upper!, n.Path);
+        return e;
+    }
+
     public int SetAttr(ulong node, in SetattrIn set, FuseCaller caller, out AttrOut attr)
     {
         attr = default;
         lock (_lock)
         {
-            if (NodeOf(node) is not { } n || Resolve(n.Path) is null) return Errno.ENOENT;
-            if (!Writable) return Errno.EROFS;
-            int e = CopyUp(n.Path);
+            int e = UpperCopy(node, out var full);
             if (e != 0) return e;
-            var full = Path.Combine(_upper!, n.Path);
             if ((set.Valid & FattrMode) != 0 && FchmodAt(AT_FDCWD, full, set.Mode & 0xfff, 0) != 0) return LastErrno;
             if ((set.Valid & (FattrUid | FattrGid)) != 0)
             {
@@ -247,7 +255,7 @@ internal sealed partial class UnionFileSystem
                 if (UtimensAt(AT_FDCWD, full, times, AT_SYMLINK_NOFOLLOW) != 0) return LastErrno;
             }
             Changed();
-            attr = AttrReply(n.Id, StatPath(full)!.Value);
+            attr = AttrReply(node, StatPath(full)!.Value);
             return 0;
         }
     }
@@ -302,12 +310,10 @@ internal sealed partial class UnionFileSystem
         if (name.StartsWith(OverlayXattrPrefix, StringComparison.Ordinal)) return Errno.EPERM;
         lock (_lock)
         {
-            if (NodeOf(node) is not { } n || Resolve(n.Path) is null) return Errno.ENOENT;
-            if (!Writable) return Errno.EROFS;
-            int e = CopyUp(n.Path);
+            int e = UpperCopy(node, out var full);
             if (e != 0) return e;
             fixed (byte* p = value)
-                return Lsetxattr(Path.Combine(_upper!, n.Path), name, p, (nuint)value.Length, flags) == 0 ? 0 : LastErrno;
+                return Lsetxattr(full, name, p, (nuint)value.Length, flags) == 0 ? 0 : LastErrno;
         }
     }
 
@@ -316,11 +322,8 @@ internal sealed partial class UnionFileSystem
         if (name.StartsWith(OverlayXattrPrefix, StringComparison.Ordinal)) return Errno.EPERM;
         lock (_lock)
         {
-            if (NodeOf(node) is not { } n || Resolve(n.Path) is null) return Errno.ENOENT;
-            if (!Writable) return Errno.EROFS;
-            int e = CopyUp(n.Path);
-            if (e != 0) return e;
-            return Lremovexattr(Path.Combine(_upper!, n.Path), name) == 0 ? 0 : LastErrno;
+            int e = UpperCopy(node, out var full);
+            return e != 0 ? e : Lremovexattr(full, name) == 0 ? 0 : LastErrno;
         }
     }
 }

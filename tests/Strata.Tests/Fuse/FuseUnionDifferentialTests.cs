@@ -1,4 +1,3 @@
-using Strata.Archive;
 using Strata.Fuse;
 using Strata.Tests.Infrastructure;
 using Strata.Tests.Union;
@@ -14,31 +13,6 @@ public class FuseUnionDifferentialTests
 {
     public static TheoryData<int> Seeds => [.. Enumerable.Range(1, 30)];
 
-    private static List<string> MakeLayers(Random rnd, TempDir tmp)
-    {
-        var layers = new List<string>(); // base first
-        for (int i = 0; i < 3; i++)
-        {
-            var dir = tmp.CreateDirectory($"layer{i}");
-            while (true)
-            {
-                try
-                {
-                    LayerApplier.Apply(dir, UnionViewDifferentialTests.RandomLayer(rnd, withWhiteouts: i > 0),
-                        new ApplyOptions { Whiteouts = WhiteoutMode.Overlay, LowerDirectories = Enumerable.Reverse(layers).ToList() });
-                    break;
-                }
-                catch (Strata.Errors.StrataException e) when (e.Message.Contains("symbolic links", StringComparison.Ordinal))
-                {
-                    Directory.Delete(dir, recursive: true);
-                    Directory.CreateDirectory(dir);
-                }
-            }
-            layers.Add(dir);
-        }
-        return layers;
-    }
-
     [Theory]
     [MemberData(nameof(Seeds))]
     public void FuseAndKernelAgree(int seed)
@@ -47,7 +21,7 @@ public class FuseUnionDifferentialTests
         Requires.Overlay();
         Requires.Fuse();
         using var tmp = new TempDir();
-        var lowersTopFirst = Enumerable.Reverse(MakeLayers(new Random(seed), tmp)).ToList();
+        var lowersTopFirst = Enumerable.Reverse(UnionViewDifferentialTests.MakeLayers(new Random(seed), tmp)).ToList();
         string kUpper = tmp.CreateDirectory("k-upper"), kWork = tmp.CreateDirectory("k-work"), kMerged = tmp.CreateDirectory("k-merged");
         string fUpper = tmp.CreateDirectory("f-upper"), fWork = tmp.CreateDirectory("f-work"), fMerged = tmp.CreateDirectory("f-merged");
         Tool.Run("mount", "-t", "overlay", "overlay", "-o", $"lowerdir={string.Join(':', lowersTopFirst)},upperdir={kUpper},workdir={kWork},index=off", kMerged);

@@ -111,14 +111,9 @@ public class UnionViewDifferentialTests
 
     public static TheoryData<int> Seeds => [.. Enumerable.Range(1, 25)];
 
-    [Theory]
-    [MemberData(nameof(Seeds))]
-    public void KernelAndManagedViewAgree(int seed)
+    /// <summary>Three random layers applied in overlay form, base first.</summary>
+    internal static List<string> MakeLayers(Random rnd, TempDir tmp)
     {
-        Requires.Root();
-        Requires.Overlay();
-        var rnd = new Random(seed);
-        using var tmp = new TempDir();
         var layers = new List<string>(); // base first
         for (int i = 0; i < 3; i++)
         {
@@ -140,6 +135,18 @@ public class UnionViewDifferentialTests
             }
             layers.Add(dir);
         }
+        return layers;
+    }
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void KernelAndManagedViewAgree(int seed)
+    {
+        Requires.Root();
+        Requires.Overlay();
+        var rnd = new Random(seed);
+        using var tmp = new TempDir();
+        var layers = MakeLayers(rnd, tmp);
         var upper = tmp.CreateDirectory("upper");
         var work = tmp.CreateDirectory("work");
         var merged = tmp.CreateDirectory("merged");
