@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Http;
 
 namespace Strata.Tests.Infrastructure.Registry;
 
@@ -14,11 +14,11 @@ namespace Strata.Tests.Infrastructure.Registry;
 /// </summary>
 public sealed class TokenServer : IAsyncDisposable
 {
-    private readonly HttpListener _listener = new();
+    private readonly LoopbackHttpServer _server;
     private readonly RSA _key = RSA.Create(2048);
     private readonly X509Certificate2 _cert;
     private readonly string _user, _password;
-    private readonly Task _loop;
+    private int _issued;
 
     private TokenServer(string user, string password, string service, string certPath)
     {
@@ -29,11 +29,8 @@ public sealed class TokenServer : IAsyncDisposable
         _cert = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
         File.WriteAllText(certPath, _cert.ExportCertificatePem());
         CertificatePath = certPath;
-        int port = RegistryServer.FreePort();
-        Realm = $"http://127.0.0.1:{port}/token";
-        _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        _listener.Start();
-        _loop = Task.Run(LoopAsync);
+        _server = LoopbackHttpServer.Start(AnswerAsync);
+        Realm = $"http://{_server.Host}/token";
     }
 
     public string Realm { get; }
@@ -42,33 +39,23 @@ public sealed class TokenServer : IAsyncDisposable
     public string CertificatePath { get; }
     public int ExpiresIn { get; set; } = 300;
 
-    /// <summary>Every token request's scopes, as asked ("" when none).</summary>
+    /// <summary>Every token request's scopes, as asked ("" when none), refused ones included.</summary>
     public ConcurrentQueue<string> Requests { get; } = new();
+
+    /// <summary>Tokens handed out (anonymous ones included); refused requests do not count.</summary>
+    public int TokensIssued => Volatile.Read(ref _issued);
 
     public static TokenServer Start(string user, string password, string service, string certPath) => new(user, password, service, certPath);
 
-    private async Task LoopAsync()
+    private async Task AnswerAsync(HttpContext ctx)
     {
-        while (_listener.IsListening)
-        {
-            HttpListenerContext ctx;
-            try { ctx = await _listener.GetContextAsync(); }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException) { return; }
-            try { Answer(ctx); }
-            catch (Exception e) when (e is HttpListenerException or IOException) { }
-        }
-    }
-
-    private void Answer(HttpListenerContext ctx)
-    {
-        using var response = ctx.Response;
-        var scopes = ctx.Request.QueryString.GetValues("scope") ?? [];
+        var response = ctx.Response;
+        var scopes = ctx.Request.Query["scope"].OfType<string>().ToArray();
         Requests.Enqueue(string.Join(" ", scopes));
         bool authenticated = false;
-        if (ctx.Request.Headers["Authorization"] is { } header && header.StartsWith("Basic ", StringComparison.Ordinal))
+        if (ctx.Request.Headers.Authorization.ToString() is var header && header.StartsWith("Basic ", StringComparison.Ordinal))
         {
-            var pair = Encoding.UTF8.GetString(Convert.FromBase64String(header[6..]));
-            if (pair != $"{_user}:{_password}")
+            if (DecodeBasic(header[6..]) != $"{_user}:{_password}")
             {
                 response.StatusCode = 401;
                 return;
@@ -86,7 +73,7 @@ public sealed class TokenServer : IAsyncDisposable
                 access.Add(new Dictionary<string, object> { ["type"] = scope[..first], ["name"] = scope[(first + 1)..last], ["actions"] = scope[(last + 1)..].Split(',') });
             }
         }
-        var token = Jwt(authenticated ? _user : "", ctx.Request.QueryString["service"] ?? Service, access);
+        var token = Jwt(authenticated ? _user : "", ctx.Request.Query["service"].FirstOrDefault() ?? Service, access);
         var body = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object>
         {
             ["token"] = token,
@@ -94,8 +81,16 @@ public sealed class TokenServer : IAsyncDisposable
             ["expires_in"] = ExpiresIn,
             ["issued_at"] = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
         });
+        Interlocked.Increment(ref _issued);
         response.ContentType = "application/json";
-        response.OutputStream.Write(body);
+        await response.Body.WriteAsync(body, ctx.RequestAborted);
+    }
+
+    // Garbage in the header is wrong credentials, not an exception.
+    private static string? DecodeBasic(string value)
+    {
+        try { return Encoding.UTF8.GetString(Convert.FromBase64String(value.Trim())); }
+        catch (FormatException) { return null; }
     }
 
     private string Jwt(string subject, string audience, List<object> access)
@@ -127,11 +122,7 @@ public sealed class TokenServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        // The managed listener's Close looks its port up again after Stop and can trip over a port another test
-        // took meanwhile: stopping is what matters here.
-        try { _listener.Close(); }
-        catch (HttpListenerException) { }
-        await _loop;
+        await _server.DisposeAsync();
         _key.Dispose();
         _cert.Dispose();
     }
