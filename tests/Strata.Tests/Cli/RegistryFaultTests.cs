@@ -48,8 +48,6 @@ public class RegistryFaultTests
         };
     }
 
-    private static Func<string, string, bool> BlobGet(string digest) => (m, p) => m == "GET" && p.EndsWith("/blobs/" + digest, StringComparison.Ordinal);
-
     private static void AssertNothingStored(string root, string digest)
     {
         Assert.Equal("[]", StrataCli.Run(root, "images", "--format", "json").Ok().Stdout.Trim());
@@ -61,7 +59,7 @@ public class RegistryFaultTests
     {
         await using var s = await StartAsync();
         long cut = s.BigLayerSize / 3;
-        s.Proxy.Add(new Fault.DropAfter(cut), BlobGet(s.BigLayer), times: 2);
+        s.Proxy.Add(new Fault.DropAfter(cut), FaultProxy.BlobGet(s.BigLayer), times: 2);
         var root = s.Tmp.CreateDirectory("root");
         var pull = StrataCli.RunEnv(root, RegistryFixture.Env(s.Tmp), "pull", s.Reference).Ok();
         Assert.Equal(s.ExpectedId, RegistryFixture.Id(pull));
@@ -75,7 +73,7 @@ public class RegistryFaultTests
     {
         await using var s = await StartAsync();
         s.Proxy.Add(new Fault.Status(500), (m, p) => m == "GET" && p.Contains("/manifests/", StringComparison.Ordinal), times: 2);
-        s.Proxy.Add(new Fault.Status(429, "1"), BlobGet(s.BigLayer));
+        s.Proxy.Add(new Fault.Status(429, "1"), FaultProxy.BlobGet(s.BigLayer));
         s.Proxy.Add(new Fault.Status(503), (m, p) => m == "GET" && p == "/v2/");
         var watch = Stopwatch.StartNew();
         var pull = StrataCli.RunEnv(s.Tmp.CreateDirectory("root"), RegistryFixture.Env(s.Tmp), "pull", s.Reference).Ok();
@@ -88,7 +86,7 @@ public class RegistryFaultTests
     public async Task AFlippedByteIsNeverStored()
     {
         await using var s = await StartAsync();
-        s.Proxy.Add(new Fault.FlipByte(s.BigLayerSize / 2), BlobGet(s.BigLayer), times: 100);
+        s.Proxy.Add(new Fault.FlipByte(s.BigLayerSize / 2), FaultProxy.BlobGet(s.BigLayer), times: 100);
         var root = s.Tmp.CreateDirectory("root");
         var pull = StrataCli.RunEnv(root, RegistryFixture.Env(s.Tmp), "pull", "-q", s.Reference);
         Assert.Equal(5, pull.ExitCode);
@@ -102,7 +100,7 @@ public class RegistryFaultTests
     public async Task AFlippedByteOnceIsFetchedAgain()
     {
         await using var s = await StartAsync();
-        s.Proxy.Add(new Fault.FlipByte(10), BlobGet(s.BigLayer), times: 1);
+        s.Proxy.Add(new Fault.FlipByte(10), FaultProxy.BlobGet(s.BigLayer), times: 1);
         var pull = StrataCli.RunEnv(s.Tmp.CreateDirectory("root"), RegistryFixture.Env(s.Tmp), "pull", "-q", s.Reference);
         Assert.Equal(s.ExpectedId, RegistryFixture.Id(pull));
     }
@@ -111,8 +109,8 @@ public class RegistryFaultTests
     public async Task PersistentFailureGivesUpWithOneLineAndKeepsTheVerifiedPart()
     {
         await using var s = await StartAsync();
-        s.Proxy.Add(new Fault.DropAfter(100_000), BlobGet(s.BigLayer), times: 1);
-        s.Proxy.Add(new Fault.Status(500), BlobGet(s.BigLayer), times: 100);
+        s.Proxy.Add(new Fault.DropAfter(100_000), FaultProxy.BlobGet(s.BigLayer), times: 1);
+        s.Proxy.Add(new Fault.Status(500), FaultProxy.BlobGet(s.BigLayer), times: 100);
         var root = s.Tmp.CreateDirectory("root");
         var env = RegistryFixture.Env(s.Tmp, ("STRATA_REGISTRY_RETRIES", "2"));
         var pull = StrataCli.RunEnv(root, env, "pull", "-q", s.Reference);
@@ -133,7 +131,7 @@ public class RegistryFaultTests
     public async Task APullKilledMidBlobResumesInTheNextProcess()
     {
         await using var s = await StartAsync();
-        s.Proxy.Add(new Fault.Slow(50_000), BlobGet(s.BigLayer), times: 1);
+        s.Proxy.Add(new Fault.Slow(50_000), FaultProxy.BlobGet(s.BigLayer), times: 1);
         var root = s.Tmp.CreateDirectory("root");
         var env = RegistryFixture.Env(s.Tmp);
         var partial = Path.Combine(root, "ingest", $"sha256-{s.BigLayer[7..]}.partial");
@@ -155,7 +153,7 @@ public class RegistryFaultTests
     public async Task ASlowServerIsWaitedFor()
     {
         await using var s = await StartAsync();
-        s.Proxy.Add(new Fault.Slow(2_000_000), BlobGet(s.BigLayer), times: 1);
+        s.Proxy.Add(new Fault.Slow(2_000_000), FaultProxy.BlobGet(s.BigLayer), times: 1);
         var pull = StrataCli.RunEnv(s.Tmp.CreateDirectory("root"), RegistryFixture.Env(s.Tmp, ("STRATA_REGISTRY_STALL_TIMEOUT", "2")), "pull", "-q", s.Reference);
         Assert.Equal(s.ExpectedId, RegistryFixture.Id(pull));
     }
@@ -210,7 +208,7 @@ public class RegistryFaultTests
     public async Task ConcurrentPullsOfOneImageIntoOneStoreShareTheWork()
     {
         await using var s = await StartAsync();
-        s.Proxy.Add(new Fault.Slow(1_000_000), BlobGet(s.BigLayer), times: 4);
+        s.Proxy.Add(new Fault.Slow(1_000_000), FaultProxy.BlobGet(s.BigLayer), times: 4);
         var root = s.Tmp.CreateDirectory("root");
         var env = RegistryFixture.Env(s.Tmp);
         var pulls = Enumerable.Range(0, 4).Select(_ => Task.Run(() => StrataCli.RunEnv(root, env, "pull", "-q", s.Reference))).ToList();
