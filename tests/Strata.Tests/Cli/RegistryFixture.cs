@@ -22,12 +22,8 @@ public static class RegistryFixture
     /// <summary>skopeo copies a sample (gzip, or its zstd form) into the registry.</summary>
     public static void Seed(RegistryServer registry, string image, string repository, bool zstd = false)
     {
-        Requires.Tool("skopeo");
         var sample = SampleImages.Get(image);
-        var source = zstd ? $"oci:{sample.ZstdLayoutDir}:{sample.Tag}" : sample.OciReference;
-        var args = new List<string> { "copy", "-q", "--dest-tls-verify=false", source, $"docker://{registry.Host}/{repository}" };
-        if (registry.Auth != RegistryAuth.None) args.Insert(3, $"--dest-creds={registry.Creds}");
-        Tool.Run("skopeo", [.. args]);
+        registry.CopyIn(zstd ? $"oci:{sample.ZstdLayoutDir}:{sample.Tag}" : sample.OciReference, repository);
     }
 
     public static string Id(CliResult r) => r.Ok().Stdout.Trim().Split('\n')[^1].Replace("sha256:", "", StringComparison.Ordinal);

@@ -21,19 +21,19 @@ public sealed class RegistryServer : IAsyncDisposable
     public const string User = "strata";
     public const string Password = "s3cret-pass";
 
-    private static readonly List<Process> Running = [];
+    // No registry may outlive the test run. A watcher waits for the end of the registry's stdin, a pipe only this
+    // process holds, then kills it: when the test host ends, however it ends (a crash or SIGKILL, where ProcessExit
+    // never runs), the kernel closes the pipe. Dispose closes it the same way. sh execs the registry, so the child
+    // process is the registry itself and its early exit shows at once; the watcher checks that the pid still runs
+    // this config (unique per server) before it kills, as pids are reused. dash gives a background job /dev/null
+    // as stdin, hence fd 3.
+    private const string Watchdog = "exec 3<&0; { cat <&3 >/dev/null; grep -qsF \"$0\" /proc/$$/cmdline && kill -9 $$; } >/dev/null 2>&1 & "
+        + "exec /usr/bin/docker-registry serve \"$0\" 3<&-";
+
     private readonly Process _process;
     private readonly TempDir _dir;
     private readonly StringBuilder _log = new();
-
-    static RegistryServer()
-    {
-        // No registry may outlive the test run, whatever happens to the tests.
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            lock (Running) foreach (var p in Running) try { p.Kill(); } catch (InvalidOperationException) { }
-        };
-    }
+    private bool _disposed;
 
     private RegistryServer(Process process, TempDir dir, int port, RegistryAuth auth, TokenServer? tokens)
     {
@@ -49,12 +49,31 @@ public sealed class RegistryServer : IAsyncDisposable
     public bool Tls { get; private init; }
     public TokenServer? Tokens { get; }
     public string DataDirectory => _dir.Combine("data");
+    public string ConfigPath => _dir.Combine("config.yml");
+    /// <summary>The registry's stdout and stderr so far.</summary>
     public string Log { get { lock (_log) return _log.ToString(); } }
 
+    /// <summary>A running registry: GET /v2/ answers. Skips (fails under CI=true) without docker-registry.</summary>
     /// <param name="tls">Serve HTTPS with a fresh self-signed certificate for 127.0.0.1 (no client trusts it).</param>
     public static async Task<RegistryServer> StartAsync(RegistryAuth auth = RegistryAuth.None, bool tls = false)
     {
         Requires.Tool("docker-registry");
+        if (auth == RegistryAuth.Basic) Requires.Tool("htpasswd");
+        for (int attempt = 1; ; attempt++)
+        {
+            var server = Launch(auth, tls);
+            try
+            {
+                await server.WaitReadyAsync();
+                return server;
+            }
+            // The free port is free only until it is bound: another test may take it first.
+            catch (InvalidOperationException) when (attempt < 3 && server.Log.Contains("address already in use", StringComparison.Ordinal)) { }
+        }
+    }
+
+    private static RegistryServer Launch(RegistryAuth auth, bool tls)
+    {
         var dir = new TempDir("registry");
         int port = FreePort();
         var config = new StringBuilder($$"""
@@ -108,19 +127,18 @@ public sealed class RegistryServer : IAsyncDisposable
                 """);
         }
         File.WriteAllText(dir.Combine("config.yml"), config.ToString());
-        var psi = new ProcessStartInfo("/usr/bin/docker-registry", ["serve", dir.Combine("config.yml")])
+        var psi = new ProcessStartInfo("/bin/sh", ["-c", Watchdog, dir.Combine("config.yml")])
         {
+            RedirectStandardInput = true,
             RedirectStandardError = true,
             RedirectStandardOutput = true,
         };
         var process = Process.Start(psi)!;
-        lock (Running) Running.Add(process);
         var server = new RegistryServer(process, dir, port, auth, tokens) { Tls = tls };
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (server._log) server._log.AppendLine(e.Data); };
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (server._log) server._log.AppendLine(e.Data); };
         process.BeginErrorReadLine();
         process.BeginOutputReadLine();
-        await server.WaitReadyAsync();
         return server;
     }
 
@@ -155,6 +173,16 @@ public sealed class RegistryServer : IAsyncDisposable
 
     public string Creds => $"{User}:{Password}";
 
+    /// <summary>skopeo copies an image (e.g. <see cref="SampleImage.OciReference"/>) to REPOSITORY[:TAG] here, or
+    /// through <paramref name="via"/> (a <see cref="FaultProxy"/>'s host), with this registry's credentials.</summary>
+    public void CopyIn(string source, string repository, string? via = null)
+    {
+        Requires.Tool("skopeo");
+        var args = new List<string> { "copy", "-q", "--dest-tls-verify=false" };
+        if (Auth != RegistryAuth.None) args.Add($"--dest-creds={Creds}");
+        Tool.Run("skopeo", [.. args, source, $"docker://{via ?? Host}/{repository}"]);
+    }
+
     public static int FreePort()
     {
         using var l = new TcpListener(IPAddress.Loopback, 0);
@@ -164,9 +192,15 @@ public sealed class RegistryServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        try { _process.Kill(); } catch (InvalidOperationException) { }
-        await _process.WaitForExitAsync();
-        lock (Running) Running.Remove(_process);
+        if (_disposed) return;
+        _disposed = true;
+        _process.StandardInput.Close(); // the watcher kills the registry
+        try { await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10)); }
+        catch (TimeoutException)
+        {
+            _process.Kill();
+            await _process.WaitForExitAsync();
+        }
         _process.Dispose();
         if (Tokens is not null) await Tokens.DisposeAsync();
         _dir.Dispose();
