@@ -116,7 +116,7 @@ public class RegistryInfrastructureTests
     [Fact]
     public async Task DisposeStopsTheRegistryAndRemovesItsFiles()
     {
-        var registry = await RegistryServer.StartAsync(RegistryAuth.Token);
+        await using var registry = await RegistryServer.StartAsync(RegistryAuth.Token); // disposed twice: a no-op
         var (config, port) = (registry.ConfigPath, int.Parse(registry.Host.Split(':')[1]));
         Assert.Single(CommandLinesNaming(config), c => c.StartsWith("/usr/bin/docker-registry\0serve", StringComparison.Ordinal));
         await registry.DisposeAsync();
