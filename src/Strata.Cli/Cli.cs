@@ -16,13 +16,13 @@ public static class Cli
 
     public static readonly Option<string?> DriverOption = new("--driver")
     {
-        Description = "Storage driver for layers and containers: overlay (kernel overlayfs, the default where allowed) or vfs (full copies)",
+        Description = "Storage driver: overlay (kernel overlayfs, the default as root), fuse (the same layers through Strata's FUSE union, the default without root) or vfs (full copies)",
         Recursive = true,
     };
 
     public static int Run(string[] args)
     {
-        DriverOption.AcceptOnlyFromAmong("overlay", "vfs");
+        DriverOption.AcceptOnlyFromAmong("overlay", "fuse", "vfs");
         var root = new RootCommand("Strata: a daemonless container-image and union-filesystem engine") { RootOption, DriverOption };
         foreach (var command in new Command[]
         {
@@ -55,6 +55,8 @@ public static class Cli
         try
         {
             using var store = StrataStore.Open(parse.GetValue(RootOption));
+            // --driver on any command fixes a new store's driver, and is refused early where it cannot apply.
+            if (parse.GetValue(DriverOption) is { } driver) Union.StorageDrivers.Resolve(store, driver);
             return body(store);
         }
         catch (Exception e)

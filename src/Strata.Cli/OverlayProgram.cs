@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Strata.Errors;
 using Strata.Fuse;
 
@@ -11,8 +10,6 @@ namespace Strata.Cli;
 /// </summary>
 public static class OverlayProgram
 {
-    private const string ChildFlag = "--strata-overlay-child";
-
     public static bool IsInvokedAs(string[] args) =>
         Path.GetFileName(Environment.GetCommandLineArgs()[0]) is "strata-overlay" || args is ["overlay-mount", ..];
 
@@ -21,8 +18,8 @@ public static class OverlayProgram
         if (args is ["overlay-mount", .. var rest]) args = rest;
         try
         {
-            var child = args.Contains(ChildFlag);
-            var options = OverlayMountOptions.Parse(args.Where(a => a != ChildFlag).ToList());
+            var child = args.Contains(FuseDaemon.ChildFlag);
+            var options = OverlayMountOptions.Parse(args.Where(a => a != FuseDaemon.ChildFlag).ToList());
             return options.Foreground || child ? Serve(options, child) : StartInBackground(args, options);
         }
         catch (Exception e)
@@ -35,35 +32,8 @@ public static class OverlayProgram
     /// <summary>Starts the serving process and waits until its mount is up (or it failed, with its message).</summary>
     private static int StartInBackground(string[] args, OverlayMountOptions options)
     {
-        var self = Environment.ProcessPath!;
-        var psi = new ProcessStartInfo { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-        {
-            psi.FileName = self;
-            psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "strata.dll"));
-        }
-        else
-        {
-            psi.FileName = self;
-        }
-        psi.ArgumentList.Add("overlay-mount");
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.ArgumentList.Add(ChildFlag);
-        using var process = Process.Start(psi)!;
-        var error = process.StandardError.ReadLineAsync();
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (FuseOverlay.IsMounted(options.MountPoint) && error.IsCompleted && error.Result == "ready") return 0;
-            if (process.HasExited)
-            {
-                Console.Error.WriteLine(error.IsCompleted ? error.Result : "strata-overlay: the serving process ended");
-                return process.ExitCode == 0 ? 1 : process.ExitCode;
-            }
-            Thread.Sleep(10);
-        }
-        Console.Error.WriteLine($"strata-overlay: {options.MountPoint} was not mounted within 15 s");
-        return 1;
+        FuseDaemon.Start(args, options.MountPoint);
+        return 0;
     }
 
     private static int Serve(OverlayMountOptions options, bool child)

@@ -22,6 +22,7 @@ internal sealed unsafe class FuseSession : IDisposable
     private readonly List<Thread> _workers = [];
     private volatile bool _stopping;
     private int _disposed;
+    private int _autoUnmountSocket = -1;
 
     private FuseSession(IFuseFileSystem fs, int fd, string mountPoint)
     {
@@ -35,20 +36,13 @@ internal sealed unsafe class FuseSession : IDisposable
     /// <summary>Cache lifetime the kernel is told for entries and attributes (seconds part, nanoseconds part).</summary>
     public static (ulong Seconds, uint Nanoseconds) Timeout => ((ulong)CacheTimeout.TotalSeconds, (uint)(CacheTimeout.TotalMilliseconds % 1000 * 1_000_000));
 
-    /// <summary>Mounts <paramref name="fs"/> at <paramref name="mountPoint"/> (as root) and starts serving it.</summary>
-    public static FuseSession Mount(IFuseFileSystem fs, string mountPoint, string source, int threads = 2)
+    /// <summary>Mounts <paramref name="fs"/> at <paramref name="mountPoint"/> (see <see cref="FuseMount"/>) and starts serving it.</summary>
+    /// <param name="kernelChecksPermissions">default_permissions: off for a rootless view (see <see cref="FuseMount.Open"/>).</param>
+    public static FuseSession Mount(IFuseFileSystem fs, string mountPoint, string source, int threads = 2, bool kernelChecksPermissions = true)
     {
         FuseProtocol.Check();
-        int fd = Libc.OpenAt(Libc.AT_FDCWD, "/dev/fuse", Libc.O_RDWR | Libc.O_CLOEXEC, 0);
-        if (fd < 0) throw new ErrnoException(Libc.LastErrno, "open", "/dev/fuse");
-        var options = $"fd={fd},rootmode=40000,user_id={Libc.GetEuid()},group_id=0,allow_other,default_permissions";
-        if (Libc.Mount(source, mountPoint, "fuse.strata-overlay", 0x2 | 0x4 /* nosuid, nodev */, options) != 0)
-        {
-            int errno = Libc.LastErrno;
-            Libc.Close(fd);
-            throw new ErrnoException(errno, "mount fuse at", mountPoint);
-        }
-        var session = new FuseSession(fs, fd, mountPoint);
+        var (fd, autoUnmount) = FuseMount.Open(mountPoint, source, kernelChecksPermissions);
+        var session = new FuseSession(fs, fd, mountPoint) { _autoUnmountSocket = autoUnmount };
         session.Start(threads);
         return session;
     }
@@ -93,7 +87,7 @@ internal sealed unsafe class FuseSession : IDisposable
                 catch (Exception e)
                 {
                     // A bug or a vanished layer: the caller gets EIO, never a hang.
-                    Console.Error.WriteLine($"strata-fuse: {request.Header.Opcode} on node {request.NodeId}: {e.Message}");
+                    Log($"{request.Header.Opcode} on node {request.NodeId}: {_fs.Problem() ?? e.Message}");
                     Reply(request.Header.Unique, Errno.EIO, output, 0);
                 }
             }
@@ -294,8 +288,16 @@ internal sealed unsafe class FuseSession : IDisposable
                 error = Errno.ENOSYS;
                 break;
         }
+        if (error is Errno.ENOENT or Errno.ENOTDIR && _fs.Problem() is { } problem)
+        {
+            // A missing name may be a missing layer: say so, and do not answer as if the tree were whole.
+            Log($"{h.Opcode} on node {h.NodeId}: {problem}");
+            error = Errno.EIO;
+        }
         Reply(h.Unique, error, output, error == 0 ? size : 0);
     }
+
+    private static void Log(string line) => Console.Error.WriteLine($"{DateTime.UtcNow:O} strata-fuse: {line}");
 
     /// <summary>A size probe (size 0) is answered with the size; a buffer too small with ERANGE.</summary>
     private static int XattrReply(int error, uint asked, int actual, Span<byte> body, out int size)
@@ -356,8 +358,14 @@ internal sealed unsafe class FuseSession : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
         _stopping = true;
-        if (Libc.Umount2(MountPoint, Libc.MNT_DETACH) != 0 && Libc.LastErrno != Errno.EINVAL)
-            Console.Error.WriteLine($"strata-fuse: umount {MountPoint}: errno {Libc.LastErrno}");
+        if (_autoUnmountSocket >= 0)
+        {
+            Libc.Close(_autoUnmountSocket); // fusermount3 unmounts (lazily) once our end closes
+        }
+        else if (Libc.Umount2(MountPoint, Libc.MNT_DETACH) != 0 && Libc.LastErrno != Errno.EINVAL)
+        {
+            Log($"umount {MountPoint}: errno {Libc.LastErrno}");
+        }
         Wait();
         Libc.Close(_fd);
     }

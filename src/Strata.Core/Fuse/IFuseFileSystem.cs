@@ -39,4 +39,7 @@ internal interface IFuseFileSystem
     int ReadDir(ulong node, ulong fh, long offset, bool plus, ref DirentBuffer output);
     void ReleaseDir(ulong fh);
     int Access(ulong node, uint mask);
+
+    /// <summary>Why the file system cannot be trusted any more (its backing directories vanished), or null.</summary>
+    string? Problem();
 }

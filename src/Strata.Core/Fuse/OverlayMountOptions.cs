@@ -9,6 +9,15 @@ namespace Strata.Fuse;
 /// </summary>
 public sealed record OverlayMountOptions(IReadOnlyList<string> LowersTopFirst, string? Upper, string? Work, string MountPoint, string Source, bool Foreground)
 {
+    /// <summary>log=PATH (Strata's own): the daemon's error lines go there instead of nowhere.</summary>
+    public string? LogPath { get; init; }
+
+    /// <summary>
+    /// userxattr (the kernel overlayfs option's name): the rootless layer form, with overlay's markers in user.overlay.*
+    /// and owners and modes in user.containers.override_stat. On by default without root, which cannot write trusted.*.
+    /// </summary>
+    public bool UserXattrs { get; init; }
+
     public static OverlayMountOptions Parse(IReadOnlyList<string> args)
     {
         var options = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -36,7 +45,11 @@ public sealed record OverlayMountOptions(IReadOnlyList<string> LowersTopFirst, s
         foreach (var dir in lowers.Append(upper).Append(work))
             if (dir is not null && !Directory.Exists(dir)) throw StrataException.NotFound($"strata-overlay: {dir} is not a directory");
         return new OverlayMountOptions(lowers, upper is null ? null : Path.GetFullPath(upper), work is null ? null : Path.GetFullPath(work),
-            Path.GetFullPath(positional[^1]), positional.Count == 2 ? positional[0] : "strata-overlay", foreground);
+            Path.GetFullPath(positional[^1]), positional.Count == 2 ? positional[0] : "strata-overlay", foreground)
+        {
+            LogPath = options.GetValueOrDefault("log") is { Length: > 0 } log ? Path.GetFullPath(log) : null,
+            UserXattrs = options.ContainsKey("userxattr") || options.GetValueOrDefault("xattr_permissions") == "2" || Native.Libc.GetEuid() != 0,
+        };
     }
 
     private static void Add(Dictionary<string, string> options, string list)

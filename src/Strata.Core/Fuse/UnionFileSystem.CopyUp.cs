@@ -17,6 +17,18 @@ internal sealed partial class UnionFileSystem
         var (dir, _) = LayerPaths.Split(path);
         int e = CopyUp(dir);
         if (e != 0) return e;
+        // A copy-up is no change to its directory: its times are put back after, as overlayfs does.
+        var parentFull = dir.Length == 0 ? _upper! : Path.Combine(_upper!, dir);
+        var parentBefore = StatPath(parentFull);
+        e = CopyUpOne(found, upperFull);
+        if (e == 0 && parentBefore is { } p) SetTimes(parentFull, p);
+        Changed();
+        return e;
+    }
+
+    private int CopyUpOne((int Layer, string Full, Statx Stat) found, string upperFull)
+    {
+        int e;
         var st = found.Stat;
         if (st.IsDirectory)
         {
@@ -37,7 +49,6 @@ internal sealed partial class UnionFileSystem
             if (MknodAt(AT_FDCWD, upperFull, st.Mode, MakeDev((int)st.RdevMajor, (int)st.RdevMinor)) != 0) return LastErrno;
             e = CopyMetadata(found.Full, upperFull, st);
         }
-        Changed();
         return e;
     }
 
@@ -97,6 +108,11 @@ internal sealed partial class UnionFileSystem
             try { Libc.SetXattr(target, name, value); }
             catch (ErrnoException x) when (x.Number is Errno.EPERM or Errno.EOPNOTSUPP) { } // user.* on symlinks
         }
+        return SetTimes(target, st);
+    }
+
+    private static int SetTimes(string target, Statx st)
+    {
         Span<Timespec> times =
         [
             new Timespec { Seconds = st.Atime.Seconds, Nanoseconds = st.Atime.Nanoseconds },

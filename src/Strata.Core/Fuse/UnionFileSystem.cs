@@ -46,12 +46,28 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem
         _work = work;
         _layers = [.. upper is null ? [] : new[] { upper }, .. lowersTopFirst];
         if (_layers.Length == 0) throw new ArgumentException("a union needs at least one layer");
+        _identities = [.. _layers.Append(work).OfType<string>().Select(d => (d, Identity(d) ?? throw new ErrnoException(Errno.ENOENT, "open layer", d)))];
         var root = new Node(RootId, "") { Lookups = 1 };
         _nodes[RootId] = root;
         _byPath[""] = root;
     }
 
     private bool Writable => _upper is not null;
+
+    private readonly (string Dir, (uint, uint, ulong) Id)[] _identities;
+
+    private static (uint, uint, ulong)? Identity(string dir) => StatPath(dir) is { } st ? (st.DevMajor, st.DevMinor, st.Ino) : null;
+
+    /// <summary>A layer, upper or work directory that vanished or was replaced since the mount: every answer is suspect.</summary>
+    public string? Problem()
+    {
+        foreach (var (dir, id) in _identities)
+        {
+            var now = Identity(dir);
+            if (now != id) return now is null ? $"layer directory {dir} is gone" : $"layer directory {dir} was replaced";
+        }
+        return null;
+    }
 
     // ---------- resolution ----------
 

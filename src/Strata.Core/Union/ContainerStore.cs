@@ -20,9 +20,8 @@ public sealed class ContainerStore
         _store = store;
         Home = Path.Combine(store.Root, "containers");
         Directory.CreateDirectory(Home);
-        Driver = StorageDrivers.Resolve(store, requestedDriver, recordDriver) == StorageDriver.Vfs
-            ? new VfsDriver()
-            : new OverlayDriver(store, Path.Combine(store.Root, "overlay"));
+        var kind = StorageDrivers.Resolve(store, requestedDriver, recordDriver);
+        Driver = kind == StorageDriver.Vfs ? new VfsDriver() : new OverlayDriver(store, Path.Combine(store.Root, "overlay"), fuse: kind == StorageDriver.Fuse);
         Layers = new LayerStore(store, Driver);
     }
 

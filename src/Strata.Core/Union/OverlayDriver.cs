@@ -8,12 +8,29 @@ using Strata.Storage;
 
 namespace Strata.Union;
 
-/// <summary>The kernel's overlayfs: a layer per directory in overlay form, a container is an empty upper directory.</summary>
-public sealed class OverlayDriver(StrataStore store, string layersHome) : IStorageDriver
+/// <summary>
+/// Layers as directories in overlayfs's on-disk form, a container an empty upper directory; stacks mounted by the
+/// kernel's overlayfs, or (<see cref="StorageDriver.Fuse"/>) by Strata's FUSE union, rootless. Both read and
+/// write the same form, so a container may be mounted by either.
+/// </summary>
+public sealed class OverlayDriver : IStorageDriver
 {
-    public OverlayMounts Mounts { get; } = new(store, layersHome);
+    private readonly string _layersHome;
 
-    public StorageDriver Kind => StorageDriver.Overlay;
+    public OverlayDriver(StrataStore store, string layersHome, bool fuse = false)
+    {
+        _layersHome = layersHome;
+        Kind = fuse ? StorageDriver.Fuse : StorageDriver.Overlay;
+        Mounter = fuse ? new FuseOverlayMounter(layersHome, Path.Combine(store.Root, "logs"), userXattrs: false) : new KernelOverlayMounter(layersHome);
+        Mounts = new MountTable(store, Mounter);
+        Mounts.Sweep();
+    }
+
+    public IUnionMounter Mounter { get; }
+
+    public MountTable Mounts { get; }
+
+    public StorageDriver Kind { get; }
 
     public void ApplyLayer(StrataStore store, Descriptor layer, Digest diffId, string target, IReadOnlyList<string> lowers) =>
         new ImageUnpacker(store).ApplyLayer(layer, diffId, target, new ApplyOptions { Whiteouts = WhiteoutMode.Overlay, LowerDirectories = lowers });
@@ -37,16 +54,16 @@ public sealed class OverlayDriver(StrataStore store, string layersHome) : IStora
     /// </summary>
     private IReadOnlyList<LayerInfo> Fit(IReadOnlyList<LayerInfo> stack)
     {
-        if (stack.Count <= MaxLowers) return stack;
+        if (stack.Count <= MaxLowers || Kind == StorageDriver.Fuse) return stack;
         int merged = stack.Count - MaxLowers + 1;
         var bottom = stack[merged - 1];
         var name = "flat-" + bottom.ChainId.Encoded;
-        var dir = Path.Combine(layersHome, name);
+        var dir = Path.Combine(_layersHome, name);
         if (!Directory.Exists(dir))
         {
-            var staging = Path.Combine(layersHome, ".staging-" + name + "-" + Environment.ProcessId);
+            var staging = Path.Combine(_layersHome, ".staging-" + name + "-" + Environment.ProcessId);
             Directory.CreateDirectory(staging);
-            var topFirst = stack.Take(merged).Reverse().Select(l => Path.Combine(layersHome, l.Dir, "diff")).ToList();
+            var topFirst = stack.Take(merged).Reverse().Select(l => Path.Combine(_layersHome, l.Dir, "diff")).ToList();
             LayerApplier.Apply(staging, UnionExport.Entries(new UnionView(topFirst)));
             try { Directory.Move(staging, dir); }
             catch (IOException) when (Directory.Exists(dir)) { Directory.Delete(staging, recursive: true); } // another process won
@@ -57,13 +74,13 @@ public sealed class OverlayDriver(StrataStore store, string layersHome) : IStora
 
     public bool Unmount(Container container, bool force) => Mounts.Unmount(container.MergedDir, force);
 
-    public bool IsMounted(Container container) => Mounts.IsMounted(container.MergedDir);
+    public bool IsMounted(Container container) => MountTable.IsMounted(container.MergedDir);
 
     public string View(IReadOnlyList<LayerInfo> stack, IReadOnlyList<string> lowers, string target) => Mounts.Mount(target, Fit(stack));
 
     public void ReleaseView(string target, bool force)
     {
-        if (!Mounts.IsMounted(target)) throw StrataException.NotFound("the image is not mounted");
+        if (!MountTable.IsMounted(target)) throw StrataException.NotFound("the image is not mounted");
         Mounts.Unmount(target, force);
     }
 

@@ -12,40 +12,53 @@ public enum StorageDriver
 
     /// <summary>A full copy per layer and per container: slow and large, but needs no mount and no privilege.</summary>
     Vfs,
+
+    /// <summary>overlay's layers and containers, mounted by Strata's FUSE union: no privilege needed (fusermount3).</summary>
+    Fuse,
 }
 
 /// <summary>
-/// The store records its driver the first time layers are kept; a later --driver that names another is refused,
-/// since neither driver can read the other's layers.
+/// The store records its driver the first time layers are kept. overlay and fuse keep layers in one form, so a
+/// store of either takes the other for one command (a container may be mounted by both); vfs layers are another
+/// form, and a --driver that needs the other form is refused.
 /// </summary>
 public static class StorageDrivers
 {
     public static StorageDriver Resolve(StrataStore store, string? requested, bool record = true)
     {
-        StorageDriver? wanted = requested switch
-        {
-            null => null,
-            "overlay" => StorageDriver.Overlay,
-            "vfs" => StorageDriver.Vfs,
-            _ => throw StrataException.BadArgument($"unknown storage driver \"{requested}\" (overlay or vfs)"),
-        };
+        StorageDriver? wanted = requested is null ? null : Parse(requested)
+            ?? throw StrataException.BadArgument($"unknown storage driver \"{requested}\" (overlay, fuse or vfs)");
         using var tx = store.Db.BeginWrite();
-        if (store.Db.Scalar("SELECT value FROM settings WHERE key = 'driver'", tx) is string recorded)
+        if (store.Db.Scalar("SELECT value FROM settings WHERE key = 'driver'", tx) is string recorded && Parse(recorded) is { } have)
         {
-            var have = recorded == "vfs" ? StorageDriver.Vfs : StorageDriver.Overlay;
-            if (wanted is { } w && w != have)
+            if (wanted is { } w && Form(w) != Form(have))
                 throw new StrataException(ErrorKind.FailedPrecondition,
                     $"the store at {store.Root} uses the {Name(have)} driver, not {Name(w)}: use another --root");
-            return have;
+            return wanted ?? have;
         }
-        var chosen = wanted ?? (OverlayAvailable() ? StorageDriver.Overlay : StorageDriver.Vfs);
+        var chosen = wanted ?? (OverlayAvailable() ? StorageDriver.Overlay : FuseAvailable() ? StorageDriver.Fuse : StorageDriver.Vfs);
         if (!record) return chosen;
         store.Db.Execute("INSERT INTO settings(key, value) VALUES ('driver', $v)", tx, ("$v", Name(chosen)));
         tx.Commit();
         return chosen;
     }
 
-    public static string Name(StorageDriver d) => d == StorageDriver.Vfs ? "vfs" : "overlay";
+    private static StorageDriver? Parse(string name) => name switch
+    {
+        "overlay" => StorageDriver.Overlay,
+        "vfs" => StorageDriver.Vfs,
+        "fuse" => StorageDriver.Fuse,
+        _ => null,
+    };
+
+    public static string Name(StorageDriver d) => d switch { StorageDriver.Vfs => "vfs", StorageDriver.Fuse => "fuse", _ => "overlay" };
+
+    /// <summary>The on-disk form a driver keeps layers in.</summary>
+    private static StorageDriver Form(StorageDriver d) => d == StorageDriver.Fuse ? StorageDriver.Overlay : d;
+
+    /// <summary>FUSE as root needs /dev/fuse; without root, fusermount3 too.</summary>
+    private static bool FuseAvailable() =>
+        File.Exists("/dev/fuse") && (Libc.GetEuid() == 0 || File.Exists("/usr/bin/fusermount3") || File.Exists("/bin/fusermount3"));
 
     /// <summary>overlayfs needs the module and CAP_SYS_ADMIN (rootless overlay mounts are a later driver's job).</summary>
     private static bool OverlayAvailable() =>

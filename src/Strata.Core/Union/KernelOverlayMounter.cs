@@ -1,57 +1,19 @@
 using Strata.Errors;
 using Strata.Native;
-using Strata.Storage;
 using static Strata.Native.Libc;
 
 namespace Strata.Union;
 
-/// <summary>
-/// Mounts layer stacks with the kernel's overlayfs, counting mounts per target in the store (the count is checked
-/// against the kernel's mount table, so one a reboot or a lazy unmount made stale is reset, not trusted).
-/// </summary>
-public sealed class OverlayMounts(StrataStore store, string layersHome)
+/// <summary>The kernel's overlayfs: lowers by their short links under overlay/l, so deep stacks fit one page of options.</summary>
+public sealed class KernelOverlayMounter(string layersHome) : IUnionMounter
 {
-    /// <summary>Mounts (or counts one more user of) a read-only or writable stack at target.</summary>
-    public string Mount(string target, IReadOnlyList<LayerInfo> stack, string? upper = null, string? work = null)
-    {
-        Directory.CreateDirectory(target);
-        using var tx = store.Db.BeginWrite();
-        long count = store.Db.Scalar("SELECT count FROM mounts WHERE target = $t", tx, ("$t", target)) is long c ? c : 0;
-        if (IsMountPoint(target))
-        {
-            count++;
-        }
-        else
-        {
-            MountOverlay(target, stack, upper, work);
-            count = 1;
-        }
-        store.Db.Execute("INSERT INTO mounts(target, count) VALUES ($t, $c) ON CONFLICT(target) DO UPDATE SET count = $c", tx, ("$t", target), ("$c", count));
-        tx.Commit();
-        return target;
-    }
+    public void Mount(string target, IReadOnlyList<LayerInfo> stack, string? upper, string? work) => MountOverlay(target, stack, upper, work);
 
-    /// <summary>Drops one user; the last one (or force) unmounts. Returns whether it is unmounted now.</summary>
-    public bool Unmount(string target, bool force = false)
+    public void Unmount(string target)
     {
-        using var tx = store.Db.BeginWrite();
-        long count = store.Db.Scalar("SELECT count FROM mounts WHERE target = $t", tx, ("$t", target)) is long c ? c : 0;
-        bool mounted = IsMountPoint(target);
-        count = mounted ? count - 1 : 0;
-        if (force || count <= 0)
-        {
-            // Detach, so copies of the mount in other namespaces do not keep it busy (moby's overlay2 does the same).
-            if (mounted && Umount2(target, MNT_DETACH) != 0) throw new ErrnoException(LastErrno, "umount", target);
-            store.Db.Execute("DELETE FROM mounts WHERE target = $t", tx, ("$t", target));
-            tx.Commit();
-            return true;
-        }
-        store.Db.Execute("UPDATE mounts SET count = $c WHERE target = $t", tx, ("$t", target), ("$c", count));
-        tx.Commit();
-        return false;
+        // Detach, so copies of the mount in other namespaces do not keep it busy (moby's overlay2 does the same).
+        if (Umount2(target, MNT_DETACH) != 0) throw new ErrnoException(LastErrno, "umount", target);
     }
-
-    public bool IsMounted(string target) => IsMountPoint(target);
 
     private void MountOverlay(string target, IReadOnlyList<LayerInfo> stack, string? upper, string? work)
     {

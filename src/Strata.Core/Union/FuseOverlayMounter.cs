@@ -1,0 +1,28 @@
+using System.Security.Cryptography;
+using System.Text;
+using Strata.Fuse;
+
+namespace Strata.Union;
+
+/// <summary>
+/// Strata's FUSE union on the same overlay-form directories the kernel mounts: one strata-overlay daemon per
+/// mount, its log in the store's logs/ directory. Works without root (through fusermount3).
+/// </summary>
+public sealed class FuseOverlayMounter(string layersHome, string logsHome, bool userXattrs) : IUnionMounter
+{
+    public void Mount(string target, IReadOnlyList<LayerInfo> stack, string? upper, string? work)
+    {
+        Directory.CreateDirectory(logsHome);
+        var lowers = Enumerable.Reverse(stack).Select(l => Path.Combine(layersHome, l.Dir, "diff")).ToList();
+        if (lowers.Count == 0) lowers.Add(Path.Combine(layersHome, "empty"));
+        var options = "lowerdir=" + string.Join(':', lowers) + (upper is null ? "" : $",upperdir={upper},workdir={work}") + $",log={LogOf(target)}"
+            + (userXattrs ? ",userxattr" : "");
+        FuseDaemon.Start(["-o", options, "strata", target], target);
+    }
+
+    public void Unmount(string target) => FuseMount.Unmount(target);
+
+    /// <summary>Where the daemon serving target writes its errors (one line each).</summary>
+    public string LogOf(string target) =>
+        Path.Combine(logsHome, "fuse-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(target)))[..16] + ".log");
+}

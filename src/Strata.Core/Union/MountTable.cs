@@ -1,0 +1,80 @@
+using Strata.Storage;
+
+namespace Strata.Union;
+
+/// <summary>How a driver puts a layer stack on a directory and takes it off again.</summary>
+public interface IUnionMounter
+{
+    void Mount(string target, IReadOnlyList<LayerInfo> stack, string? upper, string? work);
+
+    void Unmount(string target);
+}
+
+/// <summary>
+/// Counts mounts per target in the store, so two users of one mount share it and the last one unmounts. The count
+/// is checked against the kernel's mount table, so one a reboot or a lazy unmount made stale is reset, not
+/// trusted; a dead FUSE mount is taken off and mounted afresh.
+/// </summary>
+public sealed class MountTable(StrataStore store, IUnionMounter mounter)
+{
+    /// <summary>Mounts (or counts one more user of) a read-only or writable stack at target.</summary>
+    public string Mount(string target, IReadOnlyList<LayerInfo> stack, string? upper = null, string? work = null)
+    {
+        Directory.CreateDirectory(target);
+        using var tx = store.Db.BeginWrite();
+        long count = store.Db.Scalar("SELECT count FROM mounts WHERE target = $t", tx, ("$t", target)) is long c ? c : 0;
+        if (Fuse.FuseMount.IsDead(target)) Fuse.FuseMount.Unmount(target);
+        if (IsMounted(target))
+        {
+            count++;
+        }
+        else
+        {
+            mounter.Mount(target, stack, upper, work);
+            count = 1;
+        }
+        store.Db.Execute("INSERT INTO mounts(target, count) VALUES ($t, $c) ON CONFLICT(target) DO UPDATE SET count = $c", tx, ("$t", target), ("$c", count));
+        tx.Commit();
+        return target;
+    }
+
+    /// <summary>Drops one user; the last one (or force) unmounts. Returns whether it is unmounted now.</summary>
+    public bool Unmount(string target, bool force = false)
+    {
+        using var tx = store.Db.BeginWrite();
+        long count = store.Db.Scalar("SELECT count FROM mounts WHERE target = $t", tx, ("$t", target)) is long c ? c : 0;
+        bool mounted = IsMounted(target);
+        count = mounted ? count - 1 : 0;
+        bool dead = Fuse.FuseMount.IsDead(target);
+        if (force || count <= 0 || dead)
+        {
+            if (dead) Fuse.FuseMount.Unmount(target);
+            else if (mounted) mounter.Unmount(target);
+            store.Db.Execute("DELETE FROM mounts WHERE target = $t", tx, ("$t", target));
+            tx.Commit();
+            return true;
+        }
+        store.Db.Execute("UPDATE mounts SET count = $c WHERE target = $t", tx, ("$t", target), ("$c", count));
+        tx.Commit();
+        return false;
+    }
+
+    public static bool IsMounted(string target) => Native.Libc.IsMountPoint(target);
+
+    /// <summary>
+    /// Takes off the FUSE mounts whose daemon died (killed, or the connection aborted) and forgets them, whichever
+    /// driver asks: a container may have been mounted by the other one.
+    /// </summary>
+    public void Sweep()
+    {
+        var targets = new List<string>();
+        using (var cmd = store.Db.Command("SELECT target FROM mounts", null))
+        using (var r = cmd.ExecuteReader())
+            while (r.Read()) targets.Add(r.GetString(0));
+        foreach (var t in targets.Where(Fuse.FuseMount.IsDead))
+        {
+            Fuse.FuseMount.Unmount(t);
+            store.Db.Execute("DELETE FROM mounts WHERE target = $t", null, ("$t", t));
+        }
+    }
+}

@@ -1,0 +1,114 @@
+using Strata.Tests.Infrastructure;
+
+namespace Strata.Tests.Cli;
+
+/// <summary>
+/// strata's containers on its own FUSE union (--driver fuse): a daemon per mount that outlives the command, and
+/// what happens when that daemon is killed or the directories under it vanish.
+/// </summary>
+public class FuseDriverTests
+{
+    private static (TempDir Tmp, string Root) Setup()
+    {
+        Requires.Root();
+        Requires.Fuse();
+        var sample = SampleImages.Get("busybox");
+        var tmp = new TempDir();
+        var root = tmp.CreateDirectory("root");
+        var id = StrataCli.Run(root, "--driver", "fuse", "load", "-q", "-i", sample.LayoutDir).Ok().Stdout.Trim();
+        StrataCli.Run(root, "create", "--name", "c", id).Ok();
+        return (tmp, root);
+    }
+
+    private static bool IsMountPoint(string path) =>
+        File.ReadLines("/proc/self/mountinfo").Any(l => l.Split(' ')[4] == path);
+
+    private static void KillDaemonOf(string merged)
+    {
+        var pid = Tool.Run("pgrep", "-f", $"overlay-mount .*{merged}").Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Single();
+        Tool.Run("kill", "-9", pid);
+        // The kernel keeps the mount, now answering ENOTCONN, until someone takes it off.
+        for (int i = 0; i < 200 && Tool.Run(new ToolCall("stat", ["-f", merged]) { Check = false }).ExitCode == 0; i++) Thread.Sleep(10);
+    }
+
+    [Fact]
+    public void MountOutlivesTheCommandAndUmountEndsTheDaemon()
+    {
+        var (tmp, root) = Setup();
+        using var _ = tmp;
+        var merged = StrataCli.Run(root, "mount", "c").Ok().Stdout.Trim();
+        Assert.True(IsMountPoint(merged));
+        Assert.Contains("fuse.strata-overlay", File.ReadLines("/proc/self/mountinfo").Single(l => l.Split(' ')[4] == merged));
+        File.WriteAllText(Path.Combine(merged, "written"), "by the container");
+        Assert.Equal(merged, StrataCli.Run(root, "mount", "c").Ok().Stdout.Trim()); // a second user shares the mount
+        StrataCli.Run(root, "umount", "c").Ok();
+        Assert.True(IsMountPoint(merged), "the first umount of two left the mount");
+        StrataCli.Run(root, "umount", "c").Ok();
+        Assert.False(IsMountPoint(merged));
+        Assert.Equal(1, Tool.Run(new ToolCall("pgrep", ["-f", $"overlay-mount .*{merged}"]) { Check = false }).ExitCode); // no daemon left
+        Assert.Equal("by the container", File.ReadAllText(Path.Combine(root, "containers", Path.GetFileName(Path.GetDirectoryName(merged)!), "diff", "written")));
+        Assert.Contains("A /written", StrataCli.Run(root, "diff", "c").Ok().Stdout);
+    }
+
+    [Fact]
+    public void AKilledDaemonLeavesADeadMountThatUmountPsAndTheNextMountClear()
+    {
+        var (tmp, root) = Setup();
+        using var _ = tmp;
+        var merged = StrataCli.Run(root, "mount", "c").Ok().Stdout.Trim();
+        File.WriteAllText(Path.Combine(merged, "kept"), "x");
+        KillDaemonOf(merged);
+        var dead = Tool.Run(new ToolCall("ls", [merged]) { Check = false });
+        Assert.Contains("Transport endpoint is not connected", dead.Stderr);
+
+        StrataCli.Run(root, "umount", "c").Ok();
+        Assert.False(IsMountPoint(merged));
+
+        merged = StrataCli.Run(root, "mount", "c").Ok().Stdout.Trim();
+        Assert.Equal("x", File.ReadAllText(Path.Combine(merged, "kept")));
+        KillDaemonOf(merged);
+        // Any later strata command on the store finds the dead mount and takes it off.
+        Assert.DoesNotContain("mounted", StrataCli.Run(root, "ps").Ok().Stdout);
+        Assert.False(IsMountPoint(merged));
+
+        merged = StrataCli.Run(root, "mount", "c").Ok().Stdout.Trim();
+        KillDaemonOf(merged);
+        merged = StrataCli.Run(root, "mount", "c").Ok().Stdout.Trim(); // a dead mount is replaced, not counted
+        Assert.Equal("x", File.ReadAllText(Path.Combine(merged, "kept")));
+        StrataCli.Run(root, "rm", "-f", "c").Ok();
+        Assert.False(IsMountPoint(merged));
+    }
+
+    [Theory]
+    [InlineData("upper")]
+    [InlineData("lower")]
+    public void AVanishedLayerGivesEioAndALogLineNeverAHang(string which)
+    {
+        var (tmp, root) = Setup();
+        using var _ = tmp;
+        var merged = StrataCli.Run(root, "mount", "c").Ok().Stdout.Trim();
+        try
+        {
+            File.WriteAllText(Path.Combine(merged, "mine"), "x");
+            var layer = which == "upper"
+                ? Path.Combine(Path.GetDirectoryName(merged)!, "diff")
+                : Directory.GetDirectories(Path.Combine(root, "overlay")).Select(d => Path.Combine(d, "diff")).Single(Directory.Exists);
+            Directory.Move(layer, layer + ".moved");
+            try
+            {
+                var cat = Tool.Run(new ToolCall("cat", [Path.Combine(merged, which == "upper" ? "mine" : "bin/sh")]) { Check = false, Timeout = TimeSpan.FromSeconds(20) });
+                Assert.Contains("Input/output error", cat.Stderr);
+                var log = File.ReadAllText(Directory.GetFiles(Path.Combine(root, "logs"), "fuse-*.log").Single());
+                Assert.Contains($"layer directory {layer} is gone", log);
+            }
+            finally
+            {
+                Directory.Move(layer + ".moved", layer);
+            }
+        }
+        finally
+        {
+            StrataCli.Run(root, "umount", "c").Ok();
+        }
+    }
+}
