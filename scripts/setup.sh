@@ -29,3 +29,7 @@ if ((${#missing[@]})); then
 fi
 
 command -v dotnet >/dev/null || { echo "setup: the .NET 10 SDK (dotnet) is required" >&2; exit 1; }
+
+# Rootless FUSE: fusermount3 opens /dev/fuse as the calling user. Debian's udev makes it 0666; machines without
+# udev (containers, minimal VMs) leave the kernel's 0600.
+if [ -c /dev/fuse ] && [ "$(stat -c %a /dev/fuse)" != 666 ] && [ "$(id -u)" -eq 0 ]; then chmod 0666 /dev/fuse; fi

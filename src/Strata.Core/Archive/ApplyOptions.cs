@@ -15,6 +15,9 @@ public sealed class ApplyOptions
     /// takes its attributes from the topmost lower that has it, since overlayfs shows the top copy's.
     /// </summary>
     public IReadOnlyList<string> LowerDirectories { get; init; } = [];
+
+    /// <summary>Overlay mode without privilege: owners, modes, devices and foreign xattrs as <see cref="RootlessForm"/> keeps them.</summary>
+    public bool Rootless { get; init; }
 }
 
 public enum WhiteoutMode

@@ -133,6 +133,14 @@ internal sealed partial class LayerApplication
     private void SetAttributes(int parent, string name, string path, TarEntry entry)
     {
         bool symlink = entry.Type == TarEntryType.Symlink;
+        if (_options.Rootless)
+        {
+            if (!symlink) SetRootlessAttributes($"/proc/self/fd/{parent}/{name}", parent, name, path, entry);
+            if (entry.Xattrs.Count > 0) SetXattrs($"/proc/self/fd/{parent}/{name}", path, entry, symlink);
+            if (entry.Type == TarEntryType.Directory) _dirTimes.Add((path, entry.MTimeSeconds, entry.MTimeNanoseconds));
+            else SetTimes(parent, name, path, entry.MTimeSeconds, entry.MTimeNanoseconds);
+            return;
+        }
         // chown first: it clears setuid/setgid, which chmod then sets.
         if (_options.PreserveOwnership) Check(FchownAt(parent, name, entry.Uid, entry.Gid, AT_SYMLINK_NOFOLLOW), "chown", path);
         if (!symlink) Check(FchmodAt(parent, name, (uint)entry.Mode & 0xfff, 0), "chmod", path);
@@ -147,7 +155,7 @@ internal sealed partial class LayerApplication
         {
             try
             {
-                SetXattr(procPath, key, value);
+                SetXattr(procPath, _options.Rootless ? RootlessForm.StoredName(key) : key, value);
             }
             catch (ErrnoException e) when (e.Number is Errno.EPERM or Errno.EOPNOTSUPP || symlink)
             {
@@ -163,9 +171,32 @@ internal sealed partial class LayerApplication
         Check(UtimensAt(dirFd, name, times, AT_SYMLINK_NOFOLLOW), "utimes", path);
     }
 
+    /// <summary>The rootless form: a mode its owner can always work with, and an override where that tells less than the layer.</summary>
+    private static void SetRootlessAttributes(string procPath, int parent, string name, string path, TarEntry entry)
+    {
+        uint type = entry.Type switch
+        {
+            TarEntryType.Directory => S_IFDIR,
+            TarEntryType.CharDevice => S_IFCHR,
+            TarEntryType.BlockDevice => S_IFBLK,
+            TarEntryType.Fifo => S_IFIFO,
+            _ => S_IFREG,
+        };
+        uint realType = type is S_IFCHR or S_IFBLK ? S_IFREG : type;
+        Check(FchmodAt(parent, name, RootlessForm.RealPermissions(realType, (uint)entry.Mode), 0), "chmod", path);
+        var attributes = new RootlessForm.Attributes((uint)entry.Uid, (uint)entry.Gid, type | ((uint)entry.Mode & 0xfff), (uint)entry.DevMajor, (uint)entry.DevMinor);
+        if (RootlessForm.NeedsOverride(attributes, realType)) SetXattr(procPath, RootlessForm.OverrideXattr, RootlessForm.Format(attributes));
+    }
+
     private void SetRootAttributes(TarEntry entry)
     {
         _created.Add("");
+        if (_options.Rootless)
+        {
+            SetRootlessAttributes(_root, AT_FDCWD, _root, _root, entry);
+            _dirTimes.Add(("", entry.MTimeSeconds, entry.MTimeNanoseconds));
+            return;
+        }
         if (_options.PreserveOwnership) Check(FchownAt(AT_FDCWD, _root, entry.Uid, entry.Gid, 0), "chown", _root);
         Check(FchmodAt(AT_FDCWD, _root, (uint)entry.Mode & 0xfff, 0), "chmod", _root);
         _dirTimes.Add(("", entry.MTimeSeconds, entry.MTimeNanoseconds));

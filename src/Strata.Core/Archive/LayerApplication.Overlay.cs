@@ -67,6 +67,8 @@ internal sealed partial class LayerApplication
                 var at = path.Length == 0 ? _root : name;
                 if (_options.PreserveOwnership) Check(FchownAt(parent, at, (int)st.Uid, (int)st.Gid, AT_SYMLINK_NOFOLLOW), "chown", path);
                 Check(FchmodAt(parent, at, (uint)st.Mode & 0xfff, 0), "chmod", path);
+                if (_options.Rootless && GetXattr(Path.Combine(lower, path), RootlessForm.OverrideXattr) is { } over)
+                    SetXattr(path.Length == 0 ? _root : $"/proc/self/fd/{parent}/{name}", RootlessForm.OverrideXattr, over);
             }
             finally
             {
@@ -95,7 +97,7 @@ internal sealed partial class LayerApplication
         int fd = OpenPrivate(dir); // callers made it
         try
         {
-            SetXattr($"/proc/self/fd/{fd}/.", OpaqueXattr, "y"u8); // "/." so the magic link itself is not the target
+            SetXattr($"/proc/self/fd/{fd}/.", _options.Rootless ? RootlessForm.OpaqueXattr : OpaqueXattr, "y"u8); // "/." so the magic link itself is not the target
             foreach (var w in _whiteouts.Where(w => LayerPaths.Split(w).Dir == dir).ToList())
             {
                 Check(UnlinkAt(fd, LayerPaths.Split(w).Base, 0), "unlink whiteout", w);

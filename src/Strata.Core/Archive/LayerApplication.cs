@@ -124,8 +124,8 @@ internal sealed partial class LayerApplication : IDisposable
     {
         // overlayfs would act on these (metacopy/redirect tricks): refused before anything is written.
         foreach (var key in entry.Xattrs.Keys)
-            if (key.StartsWith("trusted.overlay.", StringComparison.Ordinal))
-                throw StrataException.Invalid($"layer entry \"{LayerPaths.Trim(entry.Name)}\": refusing overlayfs-private xattr {key}");
+            if (RootlessForm.IsFormXattr(key))
+                throw StrataException.Invalid($"layer entry \"{LayerPaths.Trim(entry.Name)}\": refusing the storage-private xattr {key}");
         int parent = ResolveDirectory(dir, create: true);
         KeepTime(dir, parent);
         bool wasWhiteout = _whiteouts.Remove(path);
@@ -150,6 +150,10 @@ internal sealed partial class LayerApplication : IDisposable
                 Link(entry, parent, name, path);
                 Mark(path);
                 return; // a hard link shares its target's inode and metadata
+            case TarEntryType.CharDevice or TarEntryType.BlockDevice when _options.Rootless:
+                // Kept as an empty file; its override says which device it is.
+                Close(Check(OpenAt(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0x180), "create", path));
+                break;
             case TarEntryType.CharDevice or TarEntryType.BlockDevice:
                 if (!_options.PreserveOwnership)
                 {

@@ -30,16 +30,39 @@ internal sealed partial class UnionFileSystem
         return 0;
     }
 
-    private static int Own(string full, FuseCaller caller) =>
-        FchownAt(AT_FDCWD, full, (int)caller.Uid, (int)caller.Gid, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : LastErrno;
+    /// <summary>A new object belongs to its caller; in the rootless form the mounting user is root (as in its own user namespace).</summary>
+    private int Own(string full, FuseCaller caller, uint mode)
+    {
+        if (!_rootless) return FchownAt(AT_FDCWD, full, (int)caller.Uid, (int)caller.Gid, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : LastErrno;
+        uint euid = GetEuid();
+        return KeepAttributes(full, new RootlessForm.Attributes(caller.Uid == euid ? 0 : caller.Uid, caller.Uid == euid ? 0 : caller.Gid, mode, 0, 0));
+    }
 
-    private int Finish(string path, string full, FuseCaller caller, out EntryOut entry)
+    /// <summary>The rootless form: a mode its owner can work with on disk, the meant attributes in the override where they differ.</summary>
+    private static int KeepAttributes(string full, RootlessForm.Attributes a)
+    {
+        if (StatPath(full) is not { } st) return Errno.ENOENT;
+        if (st.IsSymlink) return 0;
+        if (FchmodAt(AT_FDCWD, full, RootlessForm.RealPermissions(st.Type, a.Mode), 0) != 0) return LastErrno;
+        try
+        {
+            if (RootlessForm.NeedsOverride(a, st.Type)) Libc.SetXattr(full, RootlessForm.OverrideXattr, RootlessForm.Format(a));
+            else if (Lremovexattr(full, RootlessForm.OverrideXattr) != 0 && LastErrno != Errno.ENODATA) return LastErrno;
+        }
+        catch (ErrnoException x)
+        {
+            return x.Number;
+        }
+        return 0;
+    }
+
+    private int Finish(string path, string full, FuseCaller caller, uint mode, out EntryOut entry)
     {
         entry = default;
-        int e = Own(full, caller);
+        int e = Own(full, caller, mode);
         Changed();
         if (e != 0) return e;
-        entry = Entry(Remember(path), StatPath(full)!.Value);
+        entry = Entry(Remember(path), full, StatPath(full)!.Value);
         return 0;
     }
 
@@ -53,8 +76,8 @@ internal sealed partial class UnionFileSystem
             if (e != 0) return e;
             if (MkdirAt(AT_FDCWD, full, mode & 0xfff) != 0) return LastErrno;
             // Over a deleted lower directory the new one starts empty: opaque, as the kernel makes it.
-            if (hidLower) Libc.SetXattr(full, LayerApplication.OpaqueXattr, "y"u8);
-            return Finish(path, full, caller, out entry);
+            if (hidLower) Libc.SetXattr(full, _opaqueXattr, "y"u8);
+            return Finish(path, full, caller, S_IFDIR | (mode & 0xfff), out entry);
         }
     }
 
@@ -66,9 +89,22 @@ internal sealed partial class UnionFileSystem
             int e = PrepareNew(parent, name, out var path, out var full);
             if (e != 0) return e;
             // rdev arrives in the kernel's new_encode_dev form.
-            ulong dev = MakeDev((int)((rdev >> 8) & 0xfff), (int)((rdev & 0xff) | ((rdev >> 12) & 0xfff00)));
-            if (MknodAt(AT_FDCWD, full, mode, dev) != 0) return LastErrno;
-            return Finish(path, full, caller, out entry);
+            uint major = (rdev >> 8) & 0xfff, minor = (rdev & 0xff) | ((rdev >> 12) & 0xfff00);
+            if (_rootless && (mode & S_IFMT) is S_IFCHR or S_IFBLK)
+            {
+                // No device without privilege: an empty file whose override says which device it is.
+                int fd = OpenAt(AT_FDCWD, full, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0x180);
+                if (fd < 0) return LastErrno;
+                Close(fd);
+                e = Finish(path, full, caller, mode, out entry);
+                if (e != 0) return e;
+                var a = RootlessForm.Parse(Libc.GetXattr(full, RootlessForm.OverrideXattr) ?? [], S_IFREG)!.Value;
+                e = KeepAttributes(full, a with { Major = major, Minor = minor });
+                entry = Entry(_byPath[path], full, StatPath(full)!.Value);
+                return e;
+            }
+            if (MknodAt(AT_FDCWD, full, mode, MakeDev((int)major, (int)minor)) != 0) return LastErrno;
+            return Finish(path, full, caller, mode, out entry);
         }
     }
 
@@ -80,7 +116,7 @@ internal sealed partial class UnionFileSystem
             int e = PrepareNew(parent, name, out var path, out var full);
             if (e != 0) return e;
             if (SymlinkAt(target, AT_FDCWD, full) != 0) return LastErrno;
-            return Finish(path, full, caller, out entry);
+            return Finish(path, full, caller, S_IFLNK | 0x1ff, out entry);
         }
     }
 
@@ -97,7 +133,7 @@ internal sealed partial class UnionFileSystem
             if (e != 0) return e;
             if (LinkAt(AT_FDCWD, Path.Combine(_upper!, n.Path), AT_FDCWD, full, 0) != 0) return LastErrno;
             Changed();
-            entry = Entry(Remember(path), StatPath(full)!.Value);
+            entry = Entry(Remember(path), full, StatPath(full)!.Value);
             return 0;
         }
     }
@@ -192,7 +228,7 @@ internal sealed partial class UnionFileSystem
             var toFull = Path.Combine(_upper!, to);
             if (StatPath(toFull) is { } old && IsWhiteout(old) && UnlinkAt(AT_FDCWD, toFull, 0) != 0) return LastErrno;
             if (RenameAt2(AT_FDCWD, Path.Combine(_upper!, from), AT_FDCWD, toFull, 0) != 0) return LastErrno;
-            if (src.Stat.IsDirectory && LowerHas(to)) Libc.SetXattr(toFull, LayerApplication.OpaqueXattr, "y"u8);
+            if (src.Stat.IsDirectory && LowerHas(to)) Libc.SetXattr(toFull, _opaqueXattr, "y"u8);
             Changed();
             if (LowerHas(from))
             {
@@ -233,8 +269,17 @@ internal sealed partial class UnionFileSystem
         {
             int e = UpperCopy(node, out var full);
             if (e != 0) return e;
-            if ((set.Valid & FattrMode) != 0 && FchmodAt(AT_FDCWD, full, set.Mode & 0xfff, 0) != 0) return LastErrno;
-            if ((set.Valid & (FattrUid | FattrGid)) != 0)
+            if (_rootless && (set.Valid & (FattrMode | FattrUid | FattrGid)) != 0)
+            {
+                var now = RootlessForm.Present(full, StatPath(full)!.Value);
+                var a = new RootlessForm.Attributes(
+                    (set.Valid & FattrUid) != 0 ? set.Uid : now.Uid, (set.Valid & FattrGid) != 0 ? set.Gid : now.Gid,
+                    (now.Mode & S_IFMT) | ((set.Valid & FattrMode) != 0 ? set.Mode & 0xfff : now.Mode & 0xfffu), now.RdevMajor, now.RdevMinor);
+                e = KeepAttributes(full, a);
+                if (e != 0) return e;
+            }
+            else if ((set.Valid & FattrMode) != 0 && FchmodAt(AT_FDCWD, full, set.Mode & 0xfff, 0) != 0) return LastErrno;
+            if (!_rootless && (set.Valid & (FattrUid | FattrGid)) != 0)
             {
                 int uid = (set.Valid & FattrUid) != 0 ? (int)set.Uid : -1, gid = (set.Valid & FattrGid) != 0 ? (int)set.Gid : -1;
                 if (FchownAt(AT_FDCWD, full, uid, gid, AT_SYMLINK_NOFOLLOW) != 0) return LastErrno;
@@ -255,12 +300,18 @@ internal sealed partial class UnionFileSystem
                 if (UtimensAt(AT_FDCWD, full, times, AT_SYMLINK_NOFOLLOW) != 0) return LastErrno;
             }
             Changed();
-            attr = AttrReply(node, StatPath(full)!.Value);
+            attr = AttrReply(node, full, StatPath(full)!.Value);
             return 0;
         }
     }
 
-    // ---------- xattrs: overlay's own (trusted.overlay.*) are the union's bookkeeping, never shown ----------
+    // ---------- xattrs: overlay's own (trusted.overlay.*; the rootless form's user.* markers) are bookkeeping, never shown ----------
+
+    private bool IsPrivate(string name) => _rootless ? RootlessForm.IsFormXattr(name) : name.StartsWith(OverlayXattrPrefix, StringComparison.Ordinal);
+
+    private string Stored(string name) => _rootless ? RootlessForm.StoredName(name) : name;
+
+    private string? Presented(string stored) => _rootless ? RootlessForm.PresentedName(stored) : IsPrivate(stored) ? null : stored;
 
     public unsafe int GetXattr(ulong node, string name, Span<byte> buffer, out int size)
     {
@@ -271,10 +322,10 @@ internal sealed partial class UnionFileSystem
             if (NodeOf(node) is not { } n || Resolve(n.Path) is not { } found) return Errno.ENOENT;
             full = found.Full;
         }
-        if (name.StartsWith(OverlayXattrPrefix, StringComparison.Ordinal)) return Errno.ENODATA;
+        if (IsPrivate(name)) return Errno.ENODATA;
         fixed (byte* p = buffer)
         {
-            nint r = Lgetxattr(full, name, buffer.IsEmpty ? null : p, (nuint)buffer.Length);
+            nint r = Lgetxattr(full, Stored(name), buffer.IsEmpty ? null : p, (nuint)buffer.Length);
             if (r < 0) return LastErrno;
             size = (int)r;
         }
@@ -291,7 +342,7 @@ internal sealed partial class UnionFileSystem
             full = found.Full;
         }
         var names = new List<byte>();
-        foreach (var name in ListXattrs(full).Keys.Where(k => !k.StartsWith(OverlayXattrPrefix, StringComparison.Ordinal)))
+        foreach (var name in ListXattrs(full).Keys.Select(Presented).OfType<string>())
         {
             names.AddRange(Encoding.UTF8.GetBytes(name));
             names.Add(0);
@@ -307,23 +358,23 @@ internal sealed partial class UnionFileSystem
 
     public unsafe int SetXattr(ulong node, string name, ReadOnlySpan<byte> value, int flags)
     {
-        if (name.StartsWith(OverlayXattrPrefix, StringComparison.Ordinal)) return Errno.EPERM;
+        if (IsPrivate(name)) return Errno.EPERM;
         lock (_lock)
         {
             int e = UpperCopy(node, out var full);
             if (e != 0) return e;
             fixed (byte* p = value)
-                return Lsetxattr(full, name, p, (nuint)value.Length, flags) == 0 ? 0 : LastErrno;
+                return Lsetxattr(full, Stored(name), p, (nuint)value.Length, flags) == 0 ? 0 : LastErrno;
         }
     }
 
     public int RemoveXattr(ulong node, string name)
     {
-        if (name.StartsWith(OverlayXattrPrefix, StringComparison.Ordinal)) return Errno.EPERM;
+        if (IsPrivate(name)) return Errno.EPERM;
         lock (_lock)
         {
             int e = UpperCopy(node, out var full);
-            return e != 0 ? e : Lremovexattr(full, name) == 0 ? 0 : LastErrno;
+            return e != 0 ? e : Lremovexattr(full, Stored(name)) == 0 ? 0 : LastErrno;
         }
     }
 }

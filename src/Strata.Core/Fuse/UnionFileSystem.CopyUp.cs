@@ -100,11 +100,12 @@ internal sealed partial class UnionFileSystem
     /// <summary>Owner, mode, xattrs (not overlay's own), then times last (every other change touches them).</summary>
     private static int CopyMetadata(string source, string target, Statx st)
     {
+        // The file's real owner: in the rootless form that is the user, and its override xattr comes along below.
         if (FchownAt(AT_FDCWD, target, (int)st.Uid, (int)st.Gid, AT_SYMLINK_NOFOLLOW) != 0) return LastErrno;
         if (!st.IsSymlink && FchmodAt(AT_FDCWD, target, st.Mode & 0xfffu, 0) != 0) return LastErrno;
         foreach (var (name, value) in ListXattrs(source))
         {
-            if (name.StartsWith(OverlayXattrPrefix, StringComparison.Ordinal)) continue;
+            if (name.StartsWith(OverlayXattrPrefix, StringComparison.Ordinal) || name.StartsWith("user.overlay.", StringComparison.Ordinal)) continue;
             try { Libc.SetXattr(target, name, value); }
             catch (ErrnoException x) when (x.Number is Errno.EPERM or Errno.EOPNOTSUPP) { } // user.* on symlinks
         }

@@ -104,10 +104,10 @@ internal sealed partial class UnionFileSystem
             if (e != 0) return e;
             int fd = OpenAt(AT_FDCWD, full, ((int)flags & ~O_NOCTTY) | O_CREAT | O_CLOEXEC, mode & 0xfff);
             if (fd < 0) return LastErrno;
-            e = Own(full, caller);
+            e = Own(full, caller, S_IFREG | (mode & 0xfff));
             if (e != 0) { Close(fd); return e; }
             Changed();
-            entry = Entry(Remember(path), StatPath(full)!.Value);
+            entry = Entry(Remember(path), full, StatPath(full)!.Value);
             fh = Add(fd);
             return 0;
         }

@@ -25,6 +25,8 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem
 
     private sealed record DirSnapshot(List<(string Name, uint Type)> Entries);
 
+    private readonly bool _rootless;
+    private readonly string _opaqueXattr;
     private readonly string? _upper;
     private readonly string? _work;
     private readonly string[] _layers; // upper (if any) first, then the lowers top first
@@ -40,8 +42,11 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem
     /// <param name="upper">The writable layer (null: a read-only union).</param>
     /// <param name="work">A directory on the upper's file system for copy-up staging.</param>
     /// <param name="lowersTopFirst">The read-only layers, top first.</param>
-    public UnionFileSystem(string? upper, string? work, IReadOnlyList<string> lowersTopFirst)
+    /// <param name="rootless">The layers are in <see cref="RootlessForm"/>: owners and modes shown from overrides, and kept there.</param>
+    public UnionFileSystem(string? upper, string? work, IReadOnlyList<string> lowersTopFirst, bool rootless = false)
     {
+        _rootless = rootless;
+        _opaqueXattr = rootless ? RootlessForm.OpaqueXattr : LayerApplication.OpaqueXattr;
         _upper = upper;
         _work = work;
         _layers = [.. upper is null ? [] : new[] { upper }, .. lowersTopFirst];
@@ -128,7 +133,8 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem
             {
                 var name = Path.GetFileName(entry);
                 if (seen.ContainsKey(name)) continue;
-                seen[name] = StatPath(entry) is { } st && !IsWhiteout(st) ? st.Type : null;
+                // A rootless-form device is a regular file on disk: its type comes from its override.
+                seen[name] = StatPath(entry) is { } st && !IsWhiteout(st) ? (_rootless && st.IsRegular ? Shown(entry, st).Type : st.Type) : null;
             }
         }
         return [.. seen.Where(kv => kv.Value is not null).Select(kv => (kv.Key, kv.Value!.Value))];
@@ -138,8 +144,7 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem
 
     private static bool IsWhiteout(Statx st) => st.Type == S_IFCHR && st.RdevMajor == 0 && st.RdevMinor == 0;
 
-    private static bool IsOpaque(string dir) =>
-        ListXattrs(dir).TryGetValue(LayerApplication.OpaqueXattr, out var v) && v is [(byte)'y', ..];
+    private static bool IsOpaque(string dir) => Union.UnionView.IsOpaque(dir);
 
     /// <summary>Every change to the tree drops the cached merges (cheap, and never stale).</summary>
     private void Changed() => _contributors.Clear();
@@ -196,16 +201,19 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem
         BlkSize = 4096,
     };
 
-    private static EntryOut Entry(Node node, in Statx st)
+    /// <summary>The attributes shown for a file: a rootless-form file's override applied.</summary>
+    private Statx Shown(string full, in Statx st) => _rootless ? RootlessForm.Present(full, st) : st;
+
+    private EntryOut Entry(Node node, string full, in Statx st)
     {
         var (s, ns) = FuseSession.Timeout;
-        return new EntryOut { NodeId = node.Id, EntryValid = s, EntryValidNsec = ns, AttrValid = s, AttrValidNsec = ns, Attr = AttrOf(node.Id, st) };
+        return new EntryOut { NodeId = node.Id, EntryValid = s, EntryValidNsec = ns, AttrValid = s, AttrValidNsec = ns, Attr = AttrOf(node.Id, Shown(full, st)) };
     }
 
-    private static AttrOut AttrReply(ulong id, in Statx st)
+    private AttrOut AttrReply(ulong id, string full, in Statx st)
     {
         var (s, ns) = FuseSession.Timeout;
-        return new AttrOut { AttrValid = s, AttrValidNsec = ns, Attr = AttrOf(id, st) };
+        return new AttrOut { AttrValid = s, AttrValidNsec = ns, Attr = AttrOf(id, Shown(full, st)) };
     }
 
     private static string Join(Node parent, string name) => LayerPaths.Join(parent.Path, name);
@@ -223,7 +231,7 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem
             if (name.StartsWith(".wh.", StringComparison.Ordinal)) return Errno.ENOENT;
             var path = Join(p, name);
             if (Resolve(path) is not { } found) return Errno.ENOENT;
-            entry = Entry(Remember(path), found.Stat);
+            entry = Entry(Remember(path), found.Full, found.Stat);
             return 0;
         }
     }
@@ -234,7 +242,7 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem
         lock (_lock)
         {
             if (NodeOf(node) is not { } n || Resolve(n.Path) is not { } found) return Errno.ENOENT;
-            attr = AttrReply(n.Id, found.Stat);
+            attr = AttrReply(n.Id, found.Full, found.Stat);
             return 0;
         }
     }
@@ -289,7 +297,7 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem
                 if (Resolve(path) is { } found)
                 {
                     if (!output.Fits(name, plus: true)) break;
-                    entry = Entry(Remember(path), found.Stat);
+                    entry = Entry(Remember(path), found.Full, found.Stat);
                 }
                 if (!output.Add(name, entry.NodeId == 0 ? 0xffffffff : entry.NodeId, type >> 12, i + 1, entry)) break;
             }

@@ -21,6 +21,22 @@ internal static partial class Libc
             throw new ErrnoException(LastErrno, $"setxattr {name} on", path);
     }
 
+    /// <summary>One xattr's value, or null when the path has none of that name (or the file system no xattrs).</summary>
+    public static byte[]? GetXattr(string path, string name)
+    {
+        Span<byte> buffer = stackalloc byte[256];
+        nint len = LgetxattrRaw(path, name, buffer, (nuint)buffer.Length);
+        if (len >= 0) return buffer[..(int)len].ToArray();
+        int errno = LastErrno;
+        if (errno is Errno.ENODATA or Errno.EOPNOTSUPP or Errno.ENOENT) return null;
+        if (errno != Errno.ERANGE) throw new ErrnoException(errno, $"getxattr {name} on", path);
+        len = LgetxattrRaw(path, name, default, 0);
+        if (len < 0) return null;
+        var value = new byte[len];
+        len = LgetxattrRaw(path, name, value, (nuint)value.Length);
+        return len < 0 ? null : value[..(int)len];
+    }
+
     /// <summary>All xattrs of a path, values exact; an empty map where the file system has none.</summary>
     public static Dictionary<string, byte[]> ListXattrs(string path)
     {

@@ -9,11 +9,11 @@ public sealed record Change(char Kind, string Path);
 public static class ContainerChanges
 {
     /// <summary>The writable layer alone says what changed: work proportional to the change, not to the image.</summary>
-    public static IReadOnlyList<Change> Of(Container container, IReadOnlyList<string> lowersTopFirst)
+    public static IReadOnlyList<Change> Of(Container container, IReadOnlyList<string> lowersTopFirst, bool rootless = false)
     {
         var changes = new List<Change>();
-        var lower = new UnionView(lowersTopFirst);
-        foreach (var entry in OverlayUpperDiffer.Diff(container.UpperDir, lowersTopFirst))
+        var lower = new UnionView(lowersTopFirst, rootless);
+        foreach (var entry in OverlayUpperDiffer.Diff(container.UpperDir, lowersTopFirst, rootless))
         {
             var (dir, name) = LayerPaths.Split(entry.Name);
             if (name == LayerPaths.OpaqueMarker) continue;

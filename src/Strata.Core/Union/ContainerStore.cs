@@ -21,7 +21,7 @@ public sealed class ContainerStore
         Home = Path.Combine(store.Root, "containers");
         Directory.CreateDirectory(Home);
         var kind = StorageDrivers.Resolve(store, requestedDriver, recordDriver);
-        Driver = kind == StorageDriver.Vfs ? new VfsDriver() : new OverlayDriver(store, Path.Combine(store.Root, "overlay"), fuse: kind == StorageDriver.Fuse);
+        Driver = kind == StorageDriver.Vfs ? new VfsDriver() : new OverlayDriver(store, Path.Combine(store.Root, "overlay"), fuse: kind == StorageDriver.Fuse, rootless: StorageDrivers.IsRootless(store));
         Layers = new LayerStore(store, Driver);
     }
 

@@ -16,12 +16,17 @@ namespace Strata.Union;
 public sealed class OverlayDriver : IStorageDriver
 {
     private readonly string _layersHome;
+    private readonly bool _rootless;
 
-    public OverlayDriver(StrataStore store, string layersHome, bool fuse = false)
+    /// <param name="rootless">The store's layers are in <see cref="RootlessForm"/> (it was made without root).</param>
+    public OverlayDriver(StrataStore store, string layersHome, bool fuse = false, bool rootless = false)
     {
         _layersHome = layersHome;
+        _rootless = rootless;
+        if (rootless && !fuse)
+            throw new StrataException(ErrorKind.FailedPrecondition, $"the store at {store.Root} was made without root: its layers mount with --driver fuse");
         Kind = fuse ? StorageDriver.Fuse : StorageDriver.Overlay;
-        Mounter = fuse ? new FuseOverlayMounter(layersHome, Path.Combine(store.Root, "logs"), userXattrs: false) : new KernelOverlayMounter(layersHome);
+        Mounter = fuse ? new FuseOverlayMounter(layersHome, Path.Combine(store.Root, "logs"), rootless) : new KernelOverlayMounter(layersHome);
         Mounts = new MountTable(store, Mounter);
         Mounts.Sweep();
     }
@@ -33,7 +38,7 @@ public sealed class OverlayDriver : IStorageDriver
     public StorageDriver Kind { get; }
 
     public void ApplyLayer(StrataStore store, Descriptor layer, Digest diffId, string target, IReadOnlyList<string> lowers) =>
-        new ImageUnpacker(store).ApplyLayer(layer, diffId, target, new ApplyOptions { Whiteouts = WhiteoutMode.Overlay, LowerDirectories = lowers });
+        new ImageUnpacker(store).ApplyLayer(layer, diffId, target, new ApplyOptions { Whiteouts = WhiteoutMode.Overlay, LowerDirectories = lowers, Rootless = _rootless });
 
     public void Prepare(Container container, IReadOnlyList<string> lowers)
     {
@@ -64,7 +69,7 @@ public sealed class OverlayDriver : IStorageDriver
             var staging = Path.Combine(_layersHome, ".staging-" + name + "-" + Environment.ProcessId);
             Directory.CreateDirectory(staging);
             var topFirst = stack.Take(merged).Reverse().Select(l => Path.Combine(_layersHome, l.Dir, "diff")).ToList();
-            LayerApplier.Apply(staging, UnionExport.Entries(new UnionView(topFirst)));
+            LayerApplier.Apply(staging, UnionExport.Entries(new UnionView(topFirst, _rootless)));
             try { Directory.Move(staging, dir); }
             catch (IOException) when (Directory.Exists(dir)) { Directory.Delete(staging, recursive: true); } // another process won
         }
@@ -84,12 +89,12 @@ public sealed class OverlayDriver : IStorageDriver
         Mounts.Unmount(target, force);
     }
 
-    UnionView IStorageDriver.Reader(Container container, IReadOnlyList<string> lowers) => new([container.UpperDir, .. lowers]);
+    UnionView IStorageDriver.Reader(Container container, IReadOnlyList<string> lowers) => new([container.UpperDir, .. lowers], _rootless);
 
-    public IReadOnlyList<Change> Changes(Container container, IReadOnlyList<string> lowers) => ContainerChanges.Of(container, lowers);
+    public IReadOnlyList<Change> Changes(Container container, IReadOnlyList<string> lowers) => ContainerChanges.Of(container, lowers, _rootless);
 
     public IEnumerable<TarEntry> LayerEntries(Container container, IReadOnlyList<string> lowers) =>
-        OverlayUpperDiffer.Diff(container.UpperDir, lowers);
+        OverlayUpperDiffer.Diff(container.UpperDir, lowers, _rootless);
 
     public long WritableSize(Container container) => SpaceUsage.DirectorySize(container.UpperDir);
 }

@@ -39,9 +39,15 @@ public static class StorageDrivers
         var chosen = wanted ?? (OverlayAvailable() ? StorageDriver.Overlay : FuseAvailable() ? StorageDriver.Fuse : StorageDriver.Vfs);
         if (!record) return chosen;
         store.Db.Execute("INSERT INTO settings(key, value) VALUES ('driver', $v)", tx, ("$v", Name(chosen)));
+        if (Form(chosen) == StorageDriver.Overlay && Libc.GetEuid() != 0)
+            store.Db.Execute("INSERT INTO settings(key, value) VALUES ('layer_form', 'rootless')", tx);
         tx.Commit();
         return chosen;
     }
+
+    /// <summary>Whether the store's overlay layers were made without root (<see cref="Archive.RootlessForm"/>).</summary>
+    public static bool IsRootless(StrataStore store) =>
+        store.Db.Scalar("SELECT value FROM settings WHERE key = 'layer_form'") is "rootless";
 
     private static StorageDriver? Parse(string name) => name switch
     {

@@ -12,7 +12,7 @@ internal static class UnionExport
     {
         foreach (var e in view.Walk())
         {
-            var node = FileNode.TryRead(e.Source);
+            var node = FileNode.TryRead(e.Source, view.Rootless);
             var entry = node?.ToEntry(e.Path, DirectoryDiffer.KeepXattr);
             if (node is not null && entry is not null) yield return (node, entry);
         }

@@ -13,14 +13,17 @@ internal sealed record UnionEntry(string Path, string Source, Statx Stat);
 /// directory's attributes come from its topmost copy. Layers are directories in overlay form, top first
 /// (a container's upper directory first).
 /// </summary>
-internal sealed class UnionView(IReadOnlyList<string> layersTopFirst)
+/// <param name="rootless">The layers are in <see cref="RootlessForm"/>: stats are shown as it keeps them.</param>
+internal sealed class UnionView(IReadOnlyList<string> layersTopFirst, bool rootless = false)
 {
+    public bool Rootless => rootless;
+
     private readonly Dictionary<string, List<string>?> _contributors = new(StringComparer.Ordinal);
 
     public UnionEntry? Lookup(string path)
     {
         path = LayerPaths.CleanInRoot(path);
-        if (path.Length == 0) return new UnionEntry("", layersTopFirst[0], StatOf(layersTopFirst[0]));
+        if (path.Length == 0) return new UnionEntry("", layersTopFirst[0], Present(layersTopFirst[0], StatOf(layersTopFirst[0])));
         var (dir, name) = LayerPaths.Split(path);
         var layers = Contributors(dir);
         if (layers is null) return null;
@@ -28,7 +31,7 @@ internal sealed class UnionView(IReadOnlyList<string> layersTopFirst)
         {
             var full = Path.Combine(layer, path);
             if (!TryLstatAt(AT_FDCWD, full, out var st)) continue;
-            return IsWhiteout(st) ? null : new UnionEntry(path, full, st);
+            return IsWhiteout(st) ? null : new UnionEntry(path, full, Present(full, st));
         }
         return null;
     }
@@ -98,10 +101,16 @@ internal sealed class UnionView(IReadOnlyList<string> layersTopFirst)
         return result;
     }
 
+    private Statx Present(string full, Statx st) => rootless ? RootlessForm.Present(full, st) : st;
+
     private static bool IsWhiteout(Statx st) => st.Type == S_IFCHR && st.RdevMajor == 0 && st.RdevMinor == 0;
 
-    private static bool IsOpaque(string dir) =>
-        ListXattrs(dir).TryGetValue(LayerApplication.OpaqueXattr, out var v) && v is [(byte)'y', ..];
+    /// <summary>Either form's opaque flag (each store writes one; a directory never carries the other).</summary>
+    internal static bool IsOpaque(string dir)
+    {
+        var x = ListXattrs(dir);
+        return (x.TryGetValue(LayerApplication.OpaqueXattr, out var v) || x.TryGetValue(RootlessForm.OpaqueXattr, out v)) && v is [(byte)'y', ..];
+    }
 
     private static Statx StatOf(string path) =>
         TryLstatAt(AT_FDCWD, path, out var st) ? st : throw new ErrnoException(Errno.ENOENT, "stat", path);

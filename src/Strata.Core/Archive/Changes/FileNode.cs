@@ -8,20 +8,31 @@ namespace Strata.Archive.Changes;
 /// <summary>One file-system object read for a layer: its lstat, link target and xattrs, as a tar entry.</summary>
 internal sealed class FileNode
 {
-    private FileNode(string fullPath, Statx stat)
+    private FileNode(string fullPath, Statx raw, bool rootless)
     {
         FullPath = fullPath;
-        Stat = stat;
+        RawStat = raw;
+        Rootless = rootless;
+        Stat = rootless ? RootlessForm.Present(fullPath, raw) : raw;
     }
 
     public string FullPath { get; }
+
+    /// <summary>The stat the layer means (a rootless-form file's override applied).</summary>
     public Statx Stat { get; }
+
+    /// <summary>The stat on disk, for overlay's own markers.</summary>
+    public Statx RawStat { get; }
+
+    public bool Rootless { get; }
+
     public bool IsDirectory => Stat.IsDirectory;
 
-    public static FileNode? TryRead(string fullPath) =>
-        TryLstatAt(AT_FDCWD, fullPath, out var st) ? new FileNode(fullPath, st) : null;
+    /// <param name="rootless">Read as <see cref="RootlessForm"/>: owners, modes, devices and foreign xattrs as kept there.</param>
+    public static FileNode? TryRead(string fullPath, bool rootless = false) =>
+        TryLstatAt(AT_FDCWD, fullPath, out var st) ? new FileNode(fullPath, st, rootless) : null;
 
-    public bool IsOverlayWhiteoutDevice => Stat.Type == S_IFCHR && Stat.RdevMajor == 0 && Stat.RdevMinor == 0;
+    public bool IsOverlayWhiteoutDevice => RawStat.Type == S_IFCHR && RawStat.RdevMajor == 0 && RawStat.RdevMinor == 0;
 
     /// <summary>Sorted child names: byte order of their UTF-8, which for paths is ordinal order.</summary>
     public List<string> ChildNames()
@@ -33,7 +44,19 @@ internal sealed class FileNode
 
     public string ReadLink() => ReadLinkAt(AT_FDCWD, FullPath);
 
-    public Dictionary<string, byte[]> Xattrs() => ListXattrs(FullPath);
+    /// <summary>The xattrs the layer means (a rootless-form file's own markers hidden, foreign ones under their names).</summary>
+    public Dictionary<string, byte[]> Xattrs()
+    {
+        var raw = ListXattrs(FullPath);
+        if (!Rootless) return raw;
+        var meant = new Dictionary<string, byte[]>(StringComparer.Ordinal);
+        foreach (var (k, v) in raw)
+            if (RootlessForm.PresentedName(k) is { } name) meant[name] = v;
+        return meant;
+    }
+
+    /// <summary>The xattrs on disk, for overlay's own markers.</summary>
+    public Dictionary<string, byte[]> RawXattrs() => ListXattrs(FullPath);
 
     /// <summary>The tar entry for this node (sockets have none); a Regular entry's data opens lazily.</summary>
     public TarEntry? ToEntry(string name, Func<string, bool> keepXattr)

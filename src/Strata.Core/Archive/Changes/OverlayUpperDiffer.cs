@@ -13,9 +13,10 @@ public static class OverlayUpperDiffer
     /// <param name="upperDir">The upper directory.</param>
     /// <param name="lowerDirs">The lower layers, top first. When given, an opaque marker is emitted only for a
     /// directory some lower layer has (an opaque flag on a brand-new directory hides nothing).</param>
-    public static IEnumerable<TarEntry> Diff(string upperDir, IReadOnlyList<string>? lowerDirs = null)
+    /// <param name="rootless">The layers are in <see cref="RootlessForm"/>.</param>
+    public static IEnumerable<TarEntry> Diff(string upperDir, IReadOnlyList<string>? lowerDirs = null, bool rootless = false)
     {
-        var upper = FileNode.TryRead(Path.GetFullPath(upperDir));
+        var upper = FileNode.TryRead(Path.GetFullPath(upperDir), rootless);
         if (upper is null || !upper.IsDirectory) throw StrataException.NotFound($"not a directory: {upperDir}");
         return HardLinkTracker.Emit(Walk(upper, "", lowerDirs));
     }
@@ -31,7 +32,7 @@ public static class OverlayUpperDiffer
         {
             var path = prefix.Length == 0 ? name : prefix + "/" + name;
             if (name is ".wh..wh..opq" or ".wh..opq") continue; // fuse-overlayfs's opaque markers: read with the directory
-            var node = FileNode.TryRead(Path.Combine(dir.FullPath, name));
+            var node = FileNode.TryRead(Path.Combine(dir.FullPath, name), dir.Rootless);
             if (node is null) continue;
             // Whiteouts first: the kernel's share one inode, so they must never reach hard-link detection.
             if (IsWhiteout(node))
@@ -52,12 +53,12 @@ public static class OverlayUpperDiffer
     private static bool IsWhiteout(FileNode node)
     {
         if (node.IsOverlayWhiteoutDevice) return true;
-        return node.Stat.IsRegular && node.Stat.Size == 0 && node.Xattrs().ContainsKey("trusted.overlay.whiteout");
+        return node.RawStat.IsRegular && node.RawStat.Size == 0 && node.RawXattrs().ContainsKey("trusted.overlay.whiteout");
     }
 
     private static bool IsOpaque(FileNode dir)
     {
-        var x = dir.Xattrs();
+        var x = dir.RawXattrs();
         foreach (var key in new[] { "trusted.overlay.opaque", "user.overlay.opaque", "user.fuseoverlayfs.opaque" })
             if (x.TryGetValue(key, out var v) && v is [(byte)'y', ..]) return true;
         var marker = FileNode.TryRead(Path.Combine(dir.FullPath, ".wh..wh..opq")) ?? FileNode.TryRead(Path.Combine(dir.FullPath, ".wh..opq"));
