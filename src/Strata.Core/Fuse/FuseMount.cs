@@ -6,8 +6,9 @@ namespace Strata.Fuse;
 
 /// <summary>
 /// Gets a /dev/fuse connection mounted at a directory: as root with mount(2) directly; otherwise through the
-/// setuid fusermount3, which mounts and hands the device fd back over a socket (SCM_RIGHTS), and with
-/// auto_unmount stays behind to unmount when that socket closes, so even a killed daemon leaves no mount.
+/// setuid fusermount3, which mounts and hands the device fd back over a socket (SCM_RIGHTS). auto_unmount is asked
+/// for, but libfuse 3.14's did not take a killed daemon's mount off here: <see cref="IsDead"/> and the store's
+/// sweep do that.
 /// </summary>
 internal static class FuseMount
 {
@@ -63,7 +64,7 @@ internal static class FuseMount
         }
         Libc.Close(theirs);
         int fd = Libc.ReceiveFd(ours);
-        if (fd >= 0) return (fd, ours); // fusermount3 stays, waiting for our end to close
+        if (fd >= 0) return (fd, ours); // fusermount3 stays (auto_unmount), waiting for our end to close
         Libc.Close(ours);
         var message = helper.StandardError.ReadToEnd().Trim();
         helper.WaitForExit();
