@@ -39,7 +39,8 @@ public class RootlessFuseTests
         return r.Stdout.Trim();
     }
 
-    private static (TempDir Tmp, string Home, string Root, string Layout, SampleImage Sample) Setup()
+    /// <summary>The user's own store with kitchensink loaded, and its container "c" mounted.</summary>
+    private static (TempDir Tmp, string Home, string Root, string Merged, SampleImage Sample) Setup()
     {
         Requires.Root();
         Requires.Fuse();
@@ -53,7 +54,10 @@ public class RootlessFuseTests
         Tool.Run("cp", "-a", sample.LayoutDir, layout);
         Tool.Run("chown", "-R", $"{User}:{User}", home);
         Tool.Run("chmod", "0755", tmp.Path);
-        return (tmp, home, Path.Combine(home, "store"), layout, sample);
+        var root = Path.Combine(home, "store");
+        var id = StrataAsUser(home, root, "load", "-q", "-i", layout);
+        StrataAsUser(home, root, "create", "--name", "c", id);
+        return (tmp, home, root, StrataAsUser(home, root, "mount", "c"), sample);
     }
 
     /// <summary>Names, owners, modes, file sizes and device numbers, as the given user (null: root) sees them.</summary>
@@ -66,11 +70,8 @@ public class RootlessFuseTests
     [Fact]
     public void AUserSeesChangesAndCommitsTheImageAsRootWould()
     {
-        var (tmp, home, root, layout, sample) = Setup();
+        var (tmp, home, root, merged, sample) = Setup();
         using var _ = tmp;
-        var id = StrataAsUser(home, root, "load", "-q", "-i", layout);
-        StrataAsUser(home, root, "create", "--name", "c", id);
-        var merged = StrataAsUser(home, root, "mount", "c");
         try
         {
             Assert.Contains("fuse.strata-overlay", File.ReadLines("/proc/self/mountinfo").Single(l => l.Split(' ')[4] == merged));
@@ -114,11 +115,8 @@ public class RootlessFuseTests
     [Fact]
     public void AKilledDaemonsMountIsClearedByTheUsersNextCommand()
     {
-        var (tmp, home, root, layout, _) = Setup();
+        var (tmp, home, root, merged, _) = Setup();
         using var _ = tmp;
-        var id = StrataAsUser(home, root, "load", "-q", "-i", layout);
-        StrataAsUser(home, root, "create", "--name", "c", id);
-        var merged = StrataAsUser(home, root, "mount", "c");
         var pid = Tool.Run("pgrep", "-f", $"overlay-mount .*{merged}").Stdout.Trim();
         Tool.Run("kill", "-9", pid);
         // Dead now (ENOTCONN), or taken off by fusermount3's auto_unmount: either way the user's next command clears it.
