@@ -265,7 +265,7 @@ internal sealed unsafe class FuseSession : IDisposable
             case Opcode.Opendir:
                 {
                     error = _fs.OpenDir(h.NodeId, out var fh);
-                    size = Put(body, new OpenOut { Fh = fh, OpenFlags = FopenKeepCache | FopenCacheDir }, error);
+                    size = Put(body, new OpenOut { Fh = fh }, error);
                     break;
                 }
             case Opcode.Readdir:
