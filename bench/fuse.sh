@@ -54,9 +54,9 @@ row() { # NAME COMMAND-WITH-@ (replaced by the merged directory of each kind)
   # hyperfine gives --prepare once per command, in order: the same remount for each.
   local prep=()
   for k in "${kinds[@]}"; do prep+=(--prepare "$work/remount $k"); done
-  hyperfine --style none --runs "$runs" --export-json "$work/$name.json" "${prep[@]}" "${args[@]}" >/dev/null
+  hyperfine --style none --runs "$runs" --export-json "$work/${name//[^a-z0-9]/-}.json" "${prep[@]}" "${args[@]}" >/dev/null
   jq -r --arg row "$name" '.results | (map({(.command): .median}) | add) as $m
-    | "\($row)\t\($m.strata * 1000 | round) ms\t\($m["fuse-overlayfs"] * 1000 | round) ms\t\($m.kernel * 1000 | round) ms\t\($m.strata / $m["fuse-overlayfs"] * 100 | round / 100)x\t\($m.strata / $m.kernel * 100 | round / 100)x"' "$work/$name.json"
+    | "\($row)\t\($m.strata * 1000 | round) ms\t\($m["fuse-overlayfs"] * 1000 | round) ms\t\($m.kernel * 1000 | round) ms\t\($m.strata / $m["fuse-overlayfs"] * 100 | round / 100)x\t\($m.strata / $m.kernel * 100 | round / 100)x"' "$work/${name//[^a-z0-9]/-}.json"
 }
 
 printf 'row\tstrata-overlay\tfuse-overlayfs\tkernel\tstrata/fuse-overlayfs\tstrata/kernel\n'

@@ -3,12 +3,12 @@ using System.Runtime.InteropServices;
 namespace Strata.Fuse;
 
 /// <summary>
-/// The FUSE kernel protocol (include/uapi/linux/fuse.h, 7.38): opcodes, flags and the fixed-layout structs read
+/// The FUSE kernel protocol (include/uapi/linux/fuse.h, 7.40): opcodes, flags and the fixed-layout structs read
 /// from and written to /dev/fuse. Layouts are checked against the header's sizes at startup (<see cref="Check"/>).
 /// </summary>
 internal static class FuseProtocol
 {
-    public const uint KernelVersion = 7, KernelMinorVersion = 38;
+    public const uint KernelVersion = 7, KernelMinorVersion = 40;
     public const ulong RootId = 1;
 
     public enum Opcode : uint
@@ -23,14 +23,25 @@ internal static class FuseProtocol
     // fuse_init flags
     public const uint AsyncRead = 1 << 0, AtomicOTrunc = 1 << 3, BigWrites = 1 << 5, DontMask = 1 << 6,
         AutoInvalData = 1 << 12, DoReaddirplus = 1 << 13, ReaddirplusAuto = 1 << 14, AsyncDio = 1 << 15,
-        ParallelDirops = 1 << 18, HandleKillpriv = 1 << 19, MaxPages = 1 << 22, CacheSymlinks = 1 << 23, InitExt = 1 << 30;
+        ParallelDirops = 1 << 18, HandleKillpriv = 1 << 19, MaxPages = 1 << 22, CacheSymlinks = 1 << 23,
+        HandleKillprivV2 = 1 << 28, InitExt = 1 << 30;
+
+    // fuse_init flags2 (the flags' upper 32 bits; read only when InitExt is set)
+    public const uint DirectIoAllowMmap = 1 << (36 - 32), Passthrough = 1 << (37 - 32);
+
+    // ioctls on /dev/fuse: register a backing file for passthrough (returns its ID), and drop one
+    public const nuint DevIocBackingOpen = 0x4010E501, DevIocBackingClose = 0x4004E502;
 
     // setattr valid bits
     public const uint FattrMode = 1 << 0, FattrUid = 1 << 1, FattrGid = 1 << 2, FattrSize = 1 << 3, FattrAtime = 1 << 4,
-        FattrMtime = 1 << 5, FattrFh = 1 << 6, FattrAtimeNow = 1 << 7, FattrMtimeNow = 1 << 8, FattrCtime = 1 << 10;
+        FattrMtime = 1 << 5, FattrFh = 1 << 6, FattrAtimeNow = 1 << 7, FattrMtimeNow = 1 << 8, FattrCtime = 1 << 10,
+        FattrKillSuidgid = 1 << 11;
+
+    // With HandleKillprivV2 the kernel says when a write or a truncating open must drop set-user/group-ID bits.
+    public const uint WriteKillSuidgid = 1 << 2, OpenKillSuidgid = 1 << 0;
 
     // open reply flags
-    public const uint FopenDirectIo = 1 << 0, FopenKeepCache = 1 << 1, FopenCacheDir = 1 << 3;
+    public const uint FopenDirectIo = 1 << 0, FopenKeepCache = 1 << 1, FopenPassthrough = 1 << 7;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct InHeader
@@ -87,8 +98,8 @@ internal static class FuseProtocol
         public ushort MaxBackground, CongestionThreshold;
         public uint MaxWrite, TimeGran;
         public ushort MaxPagesCount, MapAlignment;
-        public uint Flags2;
-        public fixed uint Unused[7];
+        public uint Flags2, MaxStackDepth;
+        public fixed uint Unused[6];
     }
 
     [StructLayout(LayoutKind.Sequential)] public struct ForgetIn { public ulong Nlookup; }
@@ -111,7 +122,8 @@ internal static class FuseProtocol
 
     [StructLayout(LayoutKind.Sequential)] public struct OpenIn { public uint Flags, OpenFlags; }
     [StructLayout(LayoutKind.Sequential)] public struct CreateIn { public uint Flags, Mode, Umask, OpenFlags; }
-    [StructLayout(LayoutKind.Sequential)] public struct OpenOut { public ulong Fh; public uint OpenFlags, Padding; }
+    [StructLayout(LayoutKind.Sequential)] public struct OpenOut { public ulong Fh; public uint OpenFlags; public int BackingId; }
+    [StructLayout(LayoutKind.Sequential)] public struct BackingMap { public int Fd; public uint Flags; public ulong Padding; }
     [StructLayout(LayoutKind.Sequential)] public struct ReleaseIn { public ulong Fh; public uint Flags, ReleaseFlags; public ulong LockOwner; }
     [StructLayout(LayoutKind.Sequential)] public struct ReadIn { public ulong Fh, Offset; public uint Size, ReadFlags; public ulong LockOwner; public uint Flags, Padding; }
     [StructLayout(LayoutKind.Sequential)] public struct WriteIn { public ulong Fh, Offset; public uint Size, WriteFlags; public ulong LockOwner; public uint Flags, Padding; }
@@ -133,7 +145,7 @@ internal static class FuseProtocol
 
     [StructLayout(LayoutKind.Sequential)] public struct Dirent { public ulong Ino, Off; public uint NameLen, Type; }
 
-    /// <summary>The struct sizes of fuse.h 7.38; a layout mistake here would corrupt every reply.</summary>
+    /// <summary>The struct sizes of fuse.h 7.40; a layout mistake here would corrupt every reply.</summary>
     public static unsafe void Check()
     {
         Span<(int Actual, int Expected, string Name)> sizes =
@@ -142,6 +154,7 @@ internal static class FuseProtocol
             (sizeof(EntryOut), 128, "fuse_entry_out"), (sizeof(AttrOut), 104, "fuse_attr_out"), (sizeof(InitOut), 64, "fuse_init_out"),
             (sizeof(SetattrIn), 88, "fuse_setattr_in"), (sizeof(ReadIn), 40, "fuse_read_in"), (sizeof(WriteIn), 40, "fuse_write_in"),
             (sizeof(StatfsOut), 80, "fuse_statfs_out"), (sizeof(Dirent), 24, "fuse_dirent"), (sizeof(ReleaseIn), 24, "fuse_release_in"),
+            (sizeof(OpenOut), 16, "fuse_open_out"), (sizeof(BackingMap), 16, "fuse_backing_map"),
         ];
         foreach (var (actual, expected, name) in sizes)
             if (actual != expected) throw new InvalidOperationException($"FUSE protocol: {name} is {actual} bytes, expected {expected}");

@@ -11,7 +11,7 @@ namespace Strata.Fuse;
 /// device fd, INIT negotiation (1 MiB writes, readdirplus, parallel dirops), then worker threads that read
 /// requests, call the file system and write replies. Unmounting (ours or anyone's) ends the workers.
 /// </summary>
-internal sealed unsafe class FuseSession : IDisposable
+internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
 {
     public const int MaxWrite = 1 << 20;
     private const int BufferSize = MaxWrite + 4096;
@@ -21,6 +21,11 @@ internal sealed unsafe class FuseSession : IDisposable
     private readonly int _fd;
     private readonly List<Thread> _workers = [];
     private volatile bool _stopping;
+    private bool _passthrough;
+    private readonly long[] _requests = new long[64];
+
+    /// <summary>How many requests of a kind the kernel sent (a test sees passthrough keep reads away from here).</summary>
+    public long Requests(Opcode opcode) => (uint)opcode < _requests.Length ? Interlocked.Read(ref _requests[(int)opcode]) : 0;
     private int _disposed;
     private int _autoUnmountSocket = -1;
 
@@ -38,11 +43,12 @@ internal sealed unsafe class FuseSession : IDisposable
 
     /// <summary>Mounts <paramref name="fs"/> at <paramref name="mountPoint"/> (see <see cref="FuseMount"/>) and starts serving it.</summary>
     /// <param name="kernelChecksPermissions">default_permissions: off for a rootless view (see <see cref="FuseMount.Open"/>).</param>
-    public static FuseSession Mount(IFuseFileSystem fs, string mountPoint, string source, int threads = 2, bool kernelChecksPermissions = true)
+    /// <param name="passthrough">Ask the kernel for FUSE passthrough (given to root only).</param>
+    public static FuseSession Mount(IFuseFileSystem fs, string mountPoint, string source, int threads = 2, bool kernelChecksPermissions = true, bool passthrough = true)
     {
         FuseProtocol.Check();
         var (fd, autoUnmount) = FuseMount.Open(mountPoint, source, kernelChecksPermissions);
-        var session = new FuseSession(fs, fd, mountPoint) { _autoUnmountSocket = autoUnmount };
+        var session = new FuseSession(fs, fd, mountPoint) { _autoUnmountSocket = autoUnmount, _passthrough = passthrough };
         session.Start(threads);
         return session;
     }
@@ -80,6 +86,7 @@ internal sealed unsafe class FuseSession : IDisposable
                 }
                 if (n < Unsafe.SizeOf<InHeader>()) continue;
                 var request = new FuseRequest(input.AsSpan(0, (int)n));
+                if ((uint)request.Header.Opcode < _requests.Length) Interlocked.Increment(ref _requests[(int)request.Header.Opcode]);
                 try
                 {
                     Dispatch(ref request, output);
@@ -190,18 +197,18 @@ internal sealed unsafe class FuseSession : IDisposable
                 }
             case Opcode.Open:
                 {
-                    error = _fs.Open(h.NodeId, r.Read<OpenIn>().Flags, out var fh, out var flags);
-                    size = Put(body, new OpenOut { Fh = fh, OpenFlags = flags }, error);
+                    var m = r.Read<OpenIn>();
+                    error = _fs.Open(h.NodeId, m.Flags, (m.OpenFlags & OpenKillSuidgid) != 0, out var open);
+                    size = Put(body, open, error);
                     break;
                 }
             case Opcode.Create:
                 {
                     var m = r.Read<CreateIn>();
-                    error = _fs.Create(h.NodeId, r.ReadName(), m.Flags, m.Mode & ~m.Umask, caller, out entry, out var fh, out var flags);
+                    error = _fs.Create(h.NodeId, r.ReadName(), m.Flags, m.Mode & ~m.Umask, caller, out entry, out var open);
                     if (error == 0)
                     {
                         MemoryMarshal.Write(body, in entry);
-                        var open = new OpenOut { Fh = fh, OpenFlags = flags };
                         MemoryMarshal.Write(body[Unsafe.SizeOf<EntryOut>()..], in open);
                         size = Unsafe.SizeOf<EntryOut>() + Unsafe.SizeOf<OpenOut>();
                     }
@@ -216,12 +223,12 @@ internal sealed unsafe class FuseSession : IDisposable
             case Opcode.Write:
                 {
                     var m = r.Read<WriteIn>();
-                    error = _fs.Write(m.Fh, (long)m.Offset, r.Rest((int)m.Size), out var written);
+                    error = _fs.Write(m.Fh, (long)m.Offset, r.Rest((int)m.Size), (m.WriteFlags & WriteKillSuidgid) != 0, out var written);
                     size = Put(body, new WriteOut { Size = (uint)written }, error);
                     break;
                 }
             case Opcode.Flush:
-                error = _fs.Flush(r.Read<ReleaseIn>().Fh);
+                error = Errno.ENOSYS; // nothing to do at close: the kernel stops sending FLUSH (one request less per file)
                 break;
             case Opcode.Fsync:
                 {
@@ -318,7 +325,14 @@ internal sealed unsafe class FuseSession : IDisposable
     {
         var init = r.Read<InitIn>();
         if (init.Major != KernelVersion) { size = 0; return Errno.EPROTO; }
-        uint wanted = AsyncRead | AtomicOTrunc | BigWrites | DontMask | DoReaddirplus | ReaddirplusAuto | ParallelDirops | MaxPages | CacheSymlinks | AsyncDio;
+        uint wanted = AsyncRead | AtomicOTrunc | BigWrites | DontMask | DoReaddirplus | ReaddirplusAuto | ParallelDirops | MaxPages | CacheSymlinks | AsyncDio | AutoInvalData | InitExt
+            // Set-ID bits are dropped here when the kernel says so (FattrKillSuidgid, WriteKillSuidgid,
+            // OpenKillSuidgid): it no longer asks for security.capability and the mode before each write and chown.
+            | HandleKillprivV2;
+        // Passthrough: unmodified and copied-up files alike are read and written by the kernel itself. It takes
+        // CAP_SYS_ADMIN; without it every open is served here (with the page cache kept between opens).
+        uint wanted2 = DirectIoAllowMmap | (_passthrough && (init.Flags & InitExt) != 0 && Libc.GetEuid() == 0 ? Passthrough : 0);
+        uint flags2 = (init.Flags & InitExt) != 0 ? init.Flags2 & wanted2 : 0;
         var reply = new InitOut
         {
             Major = KernelVersion,
@@ -330,9 +344,30 @@ internal sealed unsafe class FuseSession : IDisposable
             MaxWrite = MaxWrite,
             TimeGran = 1,
             MaxPagesCount = MaxWrite / 4096,
+            Flags2 = flags2,
+            MaxStackDepth = (flags2 & Passthrough) != 0 ? 1u : 0, // backing files on a non-stacked file system
         };
+        if ((flags2 & Passthrough) != 0) _fs.Backing = this;
         size = Put(body, reply, 0);
         return 0;
+    }
+
+    public int Register(int fd)
+    {
+        var map = new BackingMap { Fd = fd };
+        int id = Libc.Ioctl(_fd, DevIocBackingOpen, &map);
+        if (id > 0) return id;
+        int errno = Libc.LastErrno;
+        // E.g. layers on a stacked file system (overlayfs, FUSE): serve every file here from now on.
+        Log($"passthrough off: registering a backing file failed with errno {errno}");
+        _fs.Backing = null;
+        return -errno;
+    }
+
+    public void Unregister(int id)
+    {
+        uint value = (uint)id;
+        if (Libc.Ioctl(_fd, DevIocBackingClose, &value) != 0) Log($"dropping backing file {id}: errno {Libc.LastErrno}");
     }
 
     private static int Put<T>(Span<byte> body, in T value, int error) where T : unmanaged
@@ -368,5 +403,7 @@ internal sealed unsafe class FuseSession : IDisposable
         }
         Wait();
         Libc.Close(_fd);
+        if (Environment.GetEnvironmentVariable("STRATA_FUSE_STATS") is not null)
+            for (int i = 0; i < _requests.Length; i++) if (_requests[i] > 0) Log($"{(Opcode)i}: {_requests[i]}");
     }
 }

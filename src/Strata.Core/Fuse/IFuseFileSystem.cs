@@ -23,10 +23,10 @@ internal interface IFuseFileSystem
     int Rmdir(ulong parent, string name);
     int Rename(ulong parent, string name, ulong newParent, string newName, uint flags);
     int Link(ulong node, ulong newParent, string newName, out EntryOut entry);
-    int Open(ulong node, uint flags, out ulong fh, out uint openFlags);
-    int Create(ulong parent, string name, uint flags, uint mode, FuseCaller caller, out EntryOut entry, out ulong fh, out uint openFlags);
+    int Open(ulong node, uint flags, bool killSuidgid, out OpenOut open);
+    int Create(ulong parent, string name, uint flags, uint mode, FuseCaller caller, out EntryOut entry, out OpenOut open);
     int Read(ulong fh, long offset, Span<byte> buffer, out int count);
-    int Write(ulong fh, long offset, ReadOnlySpan<byte> data, out int count);
+    int Write(ulong fh, long offset, ReadOnlySpan<byte> data, bool killSuidgid, out int count);
     int Flush(ulong fh);
     int Fsync(ulong fh, bool dataOnly);
     void Release(ulong fh);
@@ -40,6 +40,21 @@ internal interface IFuseFileSystem
     void ReleaseDir(ulong fh);
     int Access(ulong node, uint mask);
 
+    /// <summary>Set once the kernel agreed to FUSE passthrough: opens may hand it files to read and write itself.</summary>
+    IBackingFiles? Backing { get; set; }
+
     /// <summary>Why the file system cannot be trusted any more (its backing directories vanished), or null.</summary>
     string? Problem();
+}
+
+/// <summary>
+/// The kernel's FUSE passthrough (Linux 6.9+, needs CAP_SYS_ADMIN): a file registered here is read, written and
+/// mapped by the kernel directly, with no request to the daemon, at the backing file system's own speed.
+/// </summary>
+internal interface IBackingFiles
+{
+    /// <summary>Registers an open file: its backing ID (above 0), or a negative errno.</summary>
+    int Register(int fd);
+
+    void Unregister(int id);
 }

@@ -60,7 +60,7 @@ internal sealed partial class UnionFileSystem
     {
         entry = default;
         int e = Own(full, caller, mode);
-        Changed();
+        Changed(path, tree: (mode & S_IFMT) == S_IFDIR);
         if (e != 0) return e;
         entry = Entry(Remember(path), full, StatPath(full)!.Value);
         return 0;
@@ -132,7 +132,7 @@ internal sealed partial class UnionFileSystem
             e = CopyUp(n.Path);
             if (e != 0) return e;
             if (LinkAt(AT_FDCWD, Path.Combine(_upper!, n.Path), AT_FDCWD, full, 0) != 0) return LastErrno;
-            Changed();
+            Changed(path);
             entry = Entry(Remember(path), full, StatPath(full)!.Value);
             return 0;
         }
@@ -170,14 +170,14 @@ internal sealed partial class UnionFileSystem
             if (st.IsDirectory) Directory.Delete(upperFull, recursive: true);
             else if (UnlinkAt(AT_FDCWD, upperFull, 0) != 0) return LastErrno;
         }
-        Changed();
+        Changed(path, tree: true);
         if (LowerHas(path))
         {
             var (dir, _) = LayerPaths.Split(path);
             int e = CopyUp(dir);
             if (e != 0) return e;
             if (MknodAt(AT_FDCWD, upperFull, S_IFCHR, 0) != 0) return LastErrno;
-            Changed();
+            Changed(path);
         }
         return 0;
     }
@@ -213,6 +213,8 @@ internal sealed partial class UnionFileSystem
             if (Resolve(to) is { } dst)
             {
                 if ((flags & RENAME_NOREPLACE) != 0) return Errno.EEXIST;
+                // Two hard links to one file: rename(2) does nothing.
+                if (dst.Layer == src.Layer && dst.Stat.Ino == src.Stat.Ino && !src.Stat.IsDirectory) return 0;
                 if (src.Stat.IsDirectory && !dst.Stat.IsDirectory) return Errno.ENOTDIR;
                 if (!src.Stat.IsDirectory && dst.Stat.IsDirectory) return Errno.EISDIR;
                 if (dst.Stat.IsDirectory && List(to) is { Count: > 0 }) return Errno.ENOTEMPTY;
@@ -229,11 +231,12 @@ internal sealed partial class UnionFileSystem
             if (StatPath(toFull) is { } old && IsWhiteout(old) && UnlinkAt(AT_FDCWD, toFull, 0) != 0) return LastErrno;
             if (RenameAt2(AT_FDCWD, Path.Combine(_upper!, from), AT_FDCWD, toFull, 0) != 0) return LastErrno;
             if (src.Stat.IsDirectory && LowerHas(to)) Libc.SetXattr(toFull, _opaqueXattr, "y"u8);
-            Changed();
+            Changed(from, tree: true);
+            Changed(to, tree: true);
             if (LowerHas(from))
             {
                 if (MknodAt(AT_FDCWD, Path.Combine(_upper!, from), S_IFCHR, 0) != 0) return LastErrno;
-                Changed();
+                Changed(from);
             }
             Move(from, to);
             return 0;
@@ -299,11 +302,39 @@ internal sealed partial class UnionFileSystem
                 ];
                 if (UtimensAt(AT_FDCWD, full, times, AT_SYMLINK_NOFOLLOW) != 0) return LastErrno;
             }
-            Changed();
+            if ((set.Valid & FattrKillSuidgid) != 0 && KillSuidgid(full) is var k and not 0) return k;
             attr = AttrReply(node, full, StatPath(full)!.Value);
             return 0;
         }
     }
+
+    /// <summary>
+    /// What a write, truncate or chown by an unprivileged caller does to a file (the kernel decides when): set-user-ID
+    /// goes, set-group-ID goes if the group may execute, and so do file capabilities. Caller holds the lock.
+    /// </summary>
+    private int KillSuidgid(string full)
+    {
+        if (StatPath(full) is not { } st || st.IsDirectory) return 0;
+        var shown = Shown(full, st);
+        uint mode = shown.Mode & 0xfffu;
+        uint kept = mode & ~S_ISUID & ((mode & 0x8) != 0 ? ~S_ISGID : ~0u);
+        if (kept != mode)
+        {
+            if (_rootless)
+            {
+                int e = KeepAttributes(full, new RootlessForm.Attributes(shown.Uid, shown.Gid, (shown.Mode & S_IFMT) | kept, shown.RdevMajor, shown.RdevMinor));
+                if (e != 0) return e;
+            }
+            else if (FchmodAt(AT_FDCWD, full, kept, 0) != 0) return LastErrno;
+        }
+        return Lremovexattr(full, CapabilityXattr) == 0 || LastErrno is Errno.ENODATA or Errno.EOPNOTSUPP ? 0 : LastErrno;
+    }
+
+    private string CapabilityXattr => _rootless ? RootlessForm.StoredName("security.capability") : "security.capability";
+
+    /// <summary>Whether a file has set-ID bits or capabilities, which a write by an unprivileged caller drops.</summary>
+    private unsafe bool HasPrivileges(string full, in Statx st) =>
+        (Shown(full, st).Mode & (S_ISUID | S_ISGID)) != 0 || Lgetxattr(full, CapabilityXattr, null, 0) >= 0;
 
     // ---------- xattrs: overlay's own (trusted.overlay.*; the rootless form's user.* markers) are bookkeeping, never shown ----------
 

@@ -22,7 +22,7 @@ internal sealed partial class UnionFileSystem
         var parentBefore = StatPath(parentFull);
         e = CopyUpOne(found, upperFull);
         if (e == 0 && parentBefore is { } p) SetTimes(parentFull, p);
-        Changed();
+        Changed(path);
         return e;
     }
 

@@ -8,22 +8,31 @@ internal sealed partial class UnionFileSystem
 {
     private const int O_ACCMODE = 3, O_APPEND = 0x400, O_NOCTTY = 0x100;
 
-    /// <summary>An open file: the fd of the copy it was opened on (the upper one for any write).</summary>
-    private sealed class OpenFile(int fd)
+    /// <summary>An open file: the fd of the copy it was opened on (the upper one for any write), and the node whose
+    /// backing file it holds open in passthrough mode.</summary>
+    private sealed class OpenFile(int fd, Node node, bool backed)
     {
         public int Fd { get; } = fd;
+        public Node Node { get; } = node;
+        public bool Backed { get; } = backed;
     }
 
-    public int Open(ulong node, uint flags, out ulong fh, out uint openFlags)
+    public int Open(ulong node, uint flags, bool killSuidgid, out OpenOut open)
     {
-        fh = 0;
-        openFlags = 0;
+        open = default;
         int f = (int)flags;
         bool writes = (f & O_ACCMODE) != O_RDONLY || (f & O_TRUNC) != 0;
         string full;
+        Node n;
+        bool regular, throughDaemon;
         lock (_lock)
         {
-            if (NodeOf(node) is not { } n || Resolve(n.Path) is not { } found) return Errno.ENOENT;
+            if (NodeOf(node) is not { } known || Resolve(known.Path) is not { } found) return Errno.ENOENT;
+            n = known;
+            regular = found.Stat.IsRegular;
+            // A write in passthrough would keep set-ID bits and capabilities the kernel wants dropped: such
+            // writes come here, where the kernel marks them (WriteKillSuidgid).
+            throughDaemon = writes && regular && Backing is not null && HasPrivileges(found.Full, found.Stat);
             if (writes && !Writable) return Errno.EROFS;
             full = found.Full;
             if (writes && found.Layer != 0)
@@ -32,19 +41,62 @@ internal sealed partial class UnionFileSystem
                 if (e != 0) return e;
                 full = Path.Combine(_upper!, n.Path);
             }
-            if (writes) Changed();
         }
         int fd = OpenAt(AT_FDCWD, full, (f & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_CLOEXEC, 0);
         if (fd < 0) return LastErrno;
-        fh = Add(fd);
+        if (killSuidgid && writes)
+        {
+            int e;
+            lock (_lock) e = KillSuidgid(full);
+            if (e != 0) { Close(fd); return e; }
+        }
+        open = Opened(fd, n, full, regular, throughDaemon);
         return 0;
     }
 
-    private ulong Add(int fd)
+    /// <summary>
+    /// How the kernel is to do a new open's I/O: in passthrough to <paramref name="full"/> when it can (every open
+    /// of a node must go to one backing file, so an open of a copied-up file while the lower copy is still open in
+    /// passthrough is served here, uncached); otherwise through this daemon, with the page cache kept between opens
+    /// (every change goes through this mount, so the cache cannot go stale).
+    /// </summary>
+    private OpenOut Opened(int fd, Node node, string full, bool regular, bool throughDaemon = false)
     {
-        var fh = (ulong)Interlocked.Increment(ref _nextHandle);
-        _files[fh] = new OpenFile(fd);
-        return fh;
+        var open = new OpenOut { OpenFlags = regular ? FopenKeepCache : 0 };
+        bool backed = false;
+        if (throughDaemon)
+        {
+            open.OpenFlags = FopenDirectIo; // uncached: allowed beside passthrough opens of the same node
+        }
+        else if (regular && Backing is { } backing)
+        {
+            lock (_lock)
+            {
+                if (node.BackingOpens == 0 && backing.Register(fd) is > 0 and var id)
+                {
+                    node.BackingId = id;
+                    node.BackingFile = full;
+                }
+                if (node.BackingOpens == 0 && node.BackingFile != full)
+                {
+                    // Not registered (passthrough is now off): a cached open, as no passthrough one is live.
+                }
+                else if (node.BackingFile == full)
+                {
+                    node.BackingOpens++;
+                    backed = true;
+                    open.OpenFlags = FopenPassthrough;
+                    open.BackingId = node.BackingId;
+                }
+                else
+                {
+                    open.OpenFlags = FopenDirectIo;
+                }
+            }
+        }
+        open.Fh = (ulong)Interlocked.Increment(ref _nextHandle);
+        _files[open.Fh] = new OpenFile(fd, node, backed);
+        return open;
     }
 
     public unsafe int Read(ulong fh, long offset, Span<byte> buffer, out int count)
@@ -64,10 +116,16 @@ internal sealed partial class UnionFileSystem
         return 0;
     }
 
-    public unsafe int Write(ulong fh, long offset, ReadOnlySpan<byte> data, out int count)
+    public unsafe int Write(ulong fh, long offset, ReadOnlySpan<byte> data, bool killSuidgid, out int count)
     {
         count = 0;
         if (!_files.TryGetValue(fh, out var file)) return Errno.EBADF;
+        if (killSuidgid)
+        {
+            int e;
+            lock (_lock) e = NodeOf(file.Node.Id) is { } n ? KillSuidgid(Path.Combine(_upper!, n.Path)) : 0;
+            if (e != 0) return e;
+        }
         fixed (byte* p = data)
         {
             while (count < data.Length)
@@ -90,14 +148,23 @@ internal sealed partial class UnionFileSystem
 
     public void Release(ulong fh)
     {
-        if (_files.TryRemove(fh, out var file)) Close(file.Fd);
+        if (!_files.TryRemove(fh, out var file)) return;
+        Close(file.Fd);
+        if (!file.Backed) return;
+        var node = file.Node;
+        lock (_lock)
+        {
+            if (--node.BackingOpens > 0) return;
+            Backing?.Unregister(node.BackingId);
+            node.BackingId = 0;
+            node.BackingFile = null;
+        }
     }
 
-    public int Create(ulong parent, string name, uint flags, uint mode, FuseCaller caller, out EntryOut entry, out ulong fh, out uint openFlags)
+    public int Create(ulong parent, string name, uint flags, uint mode, FuseCaller caller, out EntryOut entry, out OpenOut open)
     {
         entry = default;
-        fh = 0;
-        openFlags = 0;
+        open = default;
         lock (_lock)
         {
             int e = PrepareNew(parent, name, out var path, out var full);
@@ -106,9 +173,10 @@ internal sealed partial class UnionFileSystem
             if (fd < 0) return LastErrno;
             e = Own(full, caller, S_IFREG | (mode & 0xfff));
             if (e != 0) { Close(fd); return e; }
-            Changed();
-            entry = Entry(Remember(path), full, StatPath(full)!.Value);
-            fh = Add(fd);
+            Changed(path);
+            var node = Remember(path);
+            entry = Entry(node, full, StatPath(full)!.Value);
+            open = Opened(fd, node, full, regular: true);
             return 0;
         }
     }

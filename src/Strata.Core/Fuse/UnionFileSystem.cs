@@ -21,6 +21,11 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem
         public string Path { get; set; } = path;
         public ulong Lookups { get; set; }
         public bool Deleted { get; set; }
+
+        // Passthrough: the kernel sends every open of a node to one backing file, registered while any is open.
+        public int BackingId { get; set; }
+        public string? BackingFile { get; set; }
+        public int BackingOpens { get; set; }
     }
 
     private sealed record DirSnapshot(List<(string Name, uint Type)> Entries);
@@ -58,6 +63,8 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem
     }
 
     private bool Writable => _upper is not null;
+
+    public IBackingFiles? Backing { get; set; }
 
     private readonly (string Dir, (uint, uint, ulong) Id)[] _identities;
 
@@ -146,8 +153,19 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem
 
     private static bool IsOpaque(string dir) => Union.UnionView.IsOpaque(dir);
 
-    /// <summary>Every change to the tree drops the cached merges (cheap, and never stale).</summary>
-    private void Changed() => _contributors.Clear();
+    /// <summary>
+    /// A change at a union path drops the cached merges it can affect: its own entry (a new upper copy joins the
+    /// merge; a name that was no directory may be one now) and, when a directory appears, goes or moves there, every
+    /// entry below it. Caller holds the lock.
+    /// </summary>
+    private void Changed(string path, bool tree = false)
+    {
+        _contributors.Remove(path);
+        if (!tree) return;
+        if (path.Length == 0) { _contributors.Clear(); return; }
+        foreach (var key in _contributors.Keys)
+            if (key.Length > path.Length && key[path.Length] == '/' && key.StartsWith(path, StringComparison.Ordinal)) _contributors.Remove(key);
+    }
 
     // ---------- nodes ----------
 

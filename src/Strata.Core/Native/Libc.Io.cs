@@ -17,6 +17,9 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "pwrite64", SetLastError = true)]
     public static partial nint Pwrite(int fd, byte* buffer, nuint count, long offset);
 
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    public static partial int Ioctl(int fd, nuint request, void* argument);
+
     [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
     public static partial int Fdatasync(int fd);
 

@@ -14,7 +14,7 @@ internal static partial class Libc
     public const ulong RESOLVE_NO_XDEV = 0x01, RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_NO_SYMLINKS = 0x04,
         RESOLVE_BENEATH = 0x08, RESOLVE_IN_ROOT = 0x10;
     public const uint S_IFMT = 0xF000, S_IFDIR = 0x4000, S_IFREG = 0x8000, S_IFLNK = 0xA000, S_IFCHR = 0x2000,
-        S_IFBLK = 0x6000, S_IFIFO = 0x1000, S_IFSOCK = 0xC000;
+        S_IFBLK = 0x6000, S_IFIFO = 0x1000, S_IFSOCK = 0xC000, S_ISUID = 0x800, S_ISGID = 0x400;
     public const long UTIME_OMIT = (1L << 30) - 2;
 
     private const long SysOpenat2 = 437;

@@ -7,15 +7,16 @@ namespace Strata.Tests.Fuse;
 /// <summary>
 /// fsx-style: thousands of random writes (past the end too, leaving holes), reads, truncates, fsyncs and reopens of
 /// one file through the FUSE union, every read checked against an in-memory model. The file starts in a lower layer,
-/// so the first write copies it up.
+/// so the first write copies it up. Both I/O paths: the kernel's passthrough to the backing file, and reads and
+/// writes served by the daemon (what a rootless mount gets).
 /// </summary>
 public class FuseFsxTests
 {
-    public static TheoryData<int> Seeds => [.. Enumerable.Range(1, 4)];
+    public static TheoryData<int, bool> Seeds => [.. Enumerable.Range(1, 4).SelectMany(s => new[] { (s, true), (s, false) })];
 
     [Theory]
     [MemberData(nameof(Seeds))]
-    public void RandomIoMatchesTheModel(int seed)
+    public void RandomIoMatchesTheModel(int seed, bool passthrough)
     {
         Requires.Root();
         Requires.Fuse();
@@ -28,7 +29,7 @@ public class FuseFsxTests
         model = [.. initial];
         File.WriteAllBytes(Path.Combine(lower, "f"), initial);
         string upper = tmp.CreateDirectory("upper"), work = tmp.CreateDirectory("work"), merged = tmp.CreateDirectory("merged");
-        using var session = FuseSession.Mount(new UnionFileSystem(upper, work, [lower]), merged, "strata-fsx");
+        using var session = FuseSession.Mount(new UnionFileSystem(upper, work, [lower]), merged, "strata-fsx", passthrough: passthrough);
         var path = Path.Combine(merged, "f");
         var ops = new List<string>();
         SafeFileHandle Open() => File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
@@ -85,6 +86,8 @@ public class FuseFsxTests
         {
             handle.Dispose();
         }
+        // Passthrough: the kernel read and wrote the backing file itself; without it every byte came through here.
+        Assert.Equal(passthrough, session.Requests(FuseProtocol.Opcode.Read) + session.Requests(FuseProtocol.Opcode.Write) == 0);
         Assert.Equal(model.ToArray(), File.ReadAllBytes(path));
         Assert.Equal(model.ToArray(), File.ReadAllBytes(Path.Combine(upper, "f")));
         Assert.Equal(initial, File.ReadAllBytes(Path.Combine(lower, "f"))); // the lower layer never changes
