@@ -9,8 +9,9 @@
 #   rand read   fio, 16,384 random 4 KiB preads of it            target: <= fuse-overlayfs
 #   walk        find -printf with lstat of every entry (>= 20k)  target: <= fuse-overlayfs
 #   untar       tar -xf of /usr/include (a source tree) into the merged directory   target: <= fuse-overlayfs
-# Usage: bench/fuse.sh [RUNS]
+# Usage: bench/fuse.sh [RUNS] [ROWS]   (ROWS: a pattern to run only the rows whose name matches, e.g. 'walk|untar')
 runs=${1:-5}
+only=${2:-.}
 source "$(dirname "$0")/lib.sh" fuse
 command -v fio >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fio >/dev/null
 kinds=(strata fuse-overlayfs kernel)
@@ -50,6 +51,7 @@ done
 
 row() { # NAME COMMAND-WITH-@ (replaced by the merged directory of each kind)
   local name=$1 cmd=$2 args=()
+  [[ $name =~ $only ]] || return 0
   for k in "${kinds[@]}"; do args+=(-n "$k" "${cmd//@/$work/$k/merged}"); done
   # hyperfine gives --prepare once per command, in order: the same remount for each.
   local prep=()
