@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # FUSE union benchmark, one run, side by side on tmpfs: strata-overlay vs fuse-overlayfs (Debian's) vs the kernel's
-# overlayfs, each mounting the same stack (lowerdir=L2:L1, a fresh upperdir and workdir):
+# overlayfs, each mounting the same stack (lowerdir=L2:L1, a fresh upperdir and workdir). strata-overlay runs twice:
+# as root gets it (the kernel's FUSE passthrough for file data), and with -o nopassthrough, every read and write
+# served by the daemon, as a rootless mount is (the targets apply to the first):
 #   L1  the Debian minbase rootfs (bench/make-debian-image.sh)
 #   L2  /usr/share/man and /usr/lib/python3.11 of this machine, and a 1 GiB random file /data/big.bin
 # Rows (every run on a fresh mount, so nothing is in the FUSE caches; the layers are in tmpfs, so this times the
@@ -14,7 +16,7 @@ runs=${1:-5}
 only=${2:-.}
 source "$(dirname "$0")/lib.sh" fuse
 command -v fio >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fio >/dev/null
-kinds=(strata fuse-overlayfs kernel)
+kinds=(strata strata-nopassthrough fuse-overlayfs kernel)
 unmount_all() { for k in "${kinds[@]}"; do umount -l "$work/$k/merged" 2>/dev/null || true; done; }
 trap 'unmount_all; rm -rf "$work"' EXIT
 
@@ -39,6 +41,7 @@ rm -rf \$d; mkdir -p \$d/upper \$d/work \$d/merged
 o=lowerdir=$work/L2:$work/L1,upperdir=\$d/upper,workdir=\$d/work
 case \$1 in
   strata) $strata-overlay -o \$o \$d/merged ;;
+  strata-nopassthrough) $strata-overlay -o \$o,nopassthrough \$d/merged ;;
   fuse-overlayfs) fuse-overlayfs -o \$o \$d/merged ;;
   kernel) mount -t overlay overlay -o \$o \$d/merged ;;
 esac
@@ -58,10 +61,10 @@ row() { # NAME COMMAND-WITH-@ (replaced by the merged directory of each kind)
   for k in "${kinds[@]}"; do prep+=(--prepare "$work/remount $k"); done
   hyperfine --style none --runs "$runs" --export-json "$work/${name//[^a-z0-9]/-}.json" "${prep[@]}" "${args[@]}" >/dev/null
   jq -r --arg row "$name" '.results | (map({(.command): .median}) | add) as $m
-    | "\($row)\t\($m.strata * 1000 | round) ms\t\($m["fuse-overlayfs"] * 1000 | round) ms\t\($m.kernel * 1000 | round) ms\t\($m.strata / $m["fuse-overlayfs"] * 100 | round / 100)x\t\($m.strata / $m.kernel * 100 | round / 100)x"' "$work/${name//[^a-z0-9]/-}.json"
+    | "\($row)\t\($m.strata * 1000 | round) ms\t\($m["fuse-overlayfs"] * 1000 | round) ms\t\($m.kernel * 1000 | round) ms\t\($m.strata / $m["fuse-overlayfs"] * 100 | round / 100)x\t\($m.strata / $m.kernel * 100 | round / 100)x\t\($m["strata-nopassthrough"] * 1000 | round) ms\t\($m["strata-nopassthrough"] / $m["fuse-overlayfs"] * 100 | round / 100)x"' "$work/${name//[^a-z0-9]/-}.json"
 }
 
-printf 'row\tstrata-overlay\tfuse-overlayfs\tkernel\tstrata/fuse-overlayfs\tstrata/kernel\n'
+printf 'row\tstrata-overlay\tfuse-overlayfs\tkernel\tstrata/fuse-overlayfs\tstrata/kernel\tstrata nopassthrough\tits /fuse-overlayfs\n'
 row "seq read 1 GiB" "dd if=@/data/big.bin of=/dev/null bs=1M status=none"
 row "rand read 4 KiB x16384" "fio --name=r --filename=@/data/big.bin --rw=randread --bs=4k --io_size=64m --ioengine=psync --randrepeat=1 --norandommap --invalidate=1 --output=/dev/null"
 printf '#!/bin/sh\nfind "$1" -printf "%%p %%s %%m %%U %%T@ %%l\\n" | wc -l >/dev/null\n' > "$work/walk"; chmod +x "$work/walk"

@@ -14,7 +14,7 @@ public static class FuseOverlay
     {
         if (detach) Libc.Setsid();
         var fs = new UnionFileSystem(options.Upper, options.Work, options.LowersTopFirst, options.UserXattrs);
-        using var session = FuseSession.Mount(fs, options.MountPoint, options.Source, kernelChecksPermissions: FuseMount.Privileged);
+        using var session = FuseSession.Mount(fs, options.MountPoint, options.Source, kernelChecksPermissions: FuseMount.Privileged, passthrough: options.Passthrough);
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; session.Dispose(); });
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; session.Dispose(); });
         onReady?.Invoke();

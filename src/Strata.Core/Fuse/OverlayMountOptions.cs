@@ -18,6 +18,12 @@ public sealed record OverlayMountOptions(IReadOnlyList<string> LowersTopFirst, s
     /// </summary>
     public bool UserXattrs { get; init; }
 
+    /// <summary>
+    /// nopassthrough (Strata's own): every read and write goes through the daemon, as on a mount without root, where
+    /// the kernel's FUSE passthrough is not offered. For comparisons, and for layers on a stacked file system.
+    /// </summary>
+    public bool Passthrough { get; init; } = true;
+
     public static OverlayMountOptions Parse(IReadOnlyList<string> args)
     {
         var options = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -49,6 +55,7 @@ public sealed record OverlayMountOptions(IReadOnlyList<string> LowersTopFirst, s
         {
             LogPath = options.GetValueOrDefault("log") is { Length: > 0 } log ? Path.GetFullPath(log) : null,
             UserXattrs = options.ContainsKey("userxattr") || options.GetValueOrDefault("xattr_permissions") == "2" || Native.Libc.GetEuid() != 0,
+            Passthrough = !options.ContainsKey("nopassthrough"),
         };
     }
 
