@@ -358,9 +358,7 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
         int id = Libc.Ioctl(_fd, DevIocBackingOpen, &map);
         if (id > 0) return id;
         int errno = Libc.LastErrno;
-        // E.g. layers on a stacked file system (overlayfs, FUSE): serve every file here from now on.
         Log($"passthrough off: registering a backing file failed with errno {errno}");
-        _fs.Backing = null;
         return -errno;
     }
 

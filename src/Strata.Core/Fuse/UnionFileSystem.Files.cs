@@ -44,59 +44,62 @@ internal sealed partial class UnionFileSystem
         }
         int fd = OpenAt(AT_FDCWD, full, (f & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_CLOEXEC, 0);
         if (fd < 0) return LastErrno;
+        int error = 0;
         if (killSuidgid && writes)
         {
-            int e;
-            lock (_lock) e = KillSuidgid(full);
-            if (e != 0) { Close(fd); return e; }
+            lock (_lock) error = KillSuidgid(full);
         }
-        open = Opened(fd, n, full, regular, throughDaemon);
-        return 0;
+        if (error == 0) error = Opened(fd, n, full, regular, throughDaemon, out open);
+        if (error != 0) Close(fd);
+        return error;
     }
 
     /// <summary>
-    /// How the kernel is to do a new open's I/O: in passthrough to <paramref name="full"/> when it can (every open
-    /// of a node must go to one backing file, so an open of a copied-up file while the lower copy is still open in
-    /// passthrough is served here, uncached); otherwise through this daemon, with the page cache kept between opens
-    /// (every change goes through this mount, so the cache cannot go stale).
+    /// How the kernel is to do a new open's I/O. With passthrough, every open of a node must use the node's one
+    /// backing file: the first registers <paramref name="full"/>, later ones share it. An open that cannot (a copy-up
+    /// made the upper copy current while the lower one is open in passthrough, or a write that must come through
+    /// here) retires the node and answers ESTALE: the kernel looks the name up again, gets a new node for the current
+    /// copy and opens that, while the old opens keep theirs. Without passthrough, the page cache is kept between
+    /// opens (every change goes through this mount, so it cannot go stale).
     /// </summary>
-    private OpenOut Opened(int fd, Node node, string full, bool regular, bool throughDaemon = false)
+    private int Opened(int fd, Node node, string full, bool regular, bool throughDaemon, out OpenOut open)
     {
-        var open = new OpenOut { OpenFlags = regular ? FopenKeepCache : 0 };
+        open = new OpenOut { OpenFlags = regular ? FopenKeepCache : 0 };
         bool backed = false;
-        if (throughDaemon)
-        {
-            open.OpenFlags = FopenDirectIo; // uncached: allowed beside passthrough opens of the same node
-        }
-        else if (regular && Backing is { } backing)
+        if (regular && Backing is { } backing)
         {
             lock (_lock)
             {
-                if (node.BackingOpens == 0 && backing.Register(fd) is > 0 and var id)
+                if (node.BackingOpens > 0)
                 {
-                    node.BackingId = id;
-                    node.BackingFile = full;
+                    if (throughDaemon || node.BackingFile != full)
+                    {
+                        Retire(node);
+                        return Errno.ESTALE;
+                    }
                 }
-                if (node.BackingOpens == 0 && node.BackingFile != full)
+                else if (throughDaemon)
                 {
-                    // Not registered (passthrough is now off): a cached open, as no passthrough one is live.
+                    open.OpenFlags = FopenDirectIo; // uncached, so that no later passthrough open conflicts with it
                 }
-                else if (node.BackingFile == full)
+                else if (!_passthroughFailed)
+                {
+                    int id = backing.Register(fd);
+                    _passthroughFailed = id <= 0;
+                    if (id > 0) (node.BackingId, node.BackingFile) = (id, full);
+                }
+                if (node.BackingFile is not null && !throughDaemon)
                 {
                     node.BackingOpens++;
                     backed = true;
                     open.OpenFlags = FopenPassthrough;
                     open.BackingId = node.BackingId;
                 }
-                else
-                {
-                    open.OpenFlags = FopenDirectIo;
-                }
             }
         }
         open.Fh = (ulong)Interlocked.Increment(ref _nextHandle);
         _files[open.Fh] = new OpenFile(fd, node, backed);
-        return open;
+        return 0;
     }
 
     public unsafe int Read(ulong fh, long offset, Span<byte> buffer, out int count)
@@ -176,8 +179,9 @@ internal sealed partial class UnionFileSystem
             Changed(path);
             var node = Remember(path);
             entry = Entry(node, full, StatPath(full)!.Value);
-            open = Opened(fd, node, full, regular: true);
-            return 0;
+            e = Opened(fd, node, full, regular: true, throughDaemon: false, out open);
+            if (e != 0) Close(fd);
+            return e;
         }
     }
 }

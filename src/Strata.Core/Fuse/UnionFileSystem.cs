@@ -66,6 +66,9 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem
 
     public IBackingFiles? Backing { get; set; }
 
+    /// <summary>A registration failed (e.g. layers on a stacked file system): every later open is served here.</summary>
+    private bool _passthroughFailed;
+
     private readonly (string Dir, (uint, uint, ulong) Id)[] _identities;
 
     private static (uint, uint, ulong)? Identity(string dir) => StatPath(dir) is { } st ? (st.DevMajor, st.DevMinor, st.Ino) : null;
@@ -181,6 +184,12 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem
         }
         node.Lookups++;
         return node;
+    }
+
+    /// <summary>The next lookup of the node's path makes a new node; this one lives on for the opens it has.</summary>
+    private void Retire(Node node)
+    {
+        if (_byPath.TryGetValue(node.Path, out var current) && current == node) _byPath.Remove(node.Path);
     }
 
     private void Detach(string path)
