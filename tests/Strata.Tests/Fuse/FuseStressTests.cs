@@ -14,15 +14,17 @@ namespace Strata.Tests.Fuse;
 /// in their own directories, rename lower directories, mkdir and rmdir. Each writer keeps a model of what it did;
 /// the end state must be exactly the models' union, nothing may fail that the models say should succeed, and the
 /// upper layer left behind must read the same through the kernel's overlayfs. A hang fails (the connection is
-/// aborted) instead of blocking the suite.
+/// aborted) instead of blocking the suite. Through the kernel's passthrough and through the daemon.
 /// </summary>
 public class FuseStressTests
 {
     private const int Writers = 6, OpsPerWriter = 300, SharedLowerFiles = 60, BlockSize = 64 * 1024;
     private static readonly TimeSpan Limit = TimeSpan.FromSeconds(120);
 
-    [Fact]
-    public void ConcurrentWritersAndReadersAgreeWithTheModel()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ConcurrentWritersAndReadersAgreeWithTheModel(bool passthrough)
     {
         Requires.Root();
         Requires.Fuse();
@@ -44,7 +46,7 @@ public class FuseStressTests
         var errors = new ConcurrentQueue<string>();
         var models = new Dictionary<string, byte[]?>[Writers]; // path -> content; null for a directory
         List<string> fuseListing;
-        using (var session = FuseSession.Mount(new UnionFileSystem(upper, work, [lower]), merged, "strata-stress"))
+        using (var session = FuseSession.Mount(new UnionFileSystem(upper, work, [lower]), merged, "strata-stress", passthrough: passthrough))
         {
             Assert.True(Libc.TryLstatAt(Libc.AT_FDCWD, merged, out var mountStat));
             var start = new Barrier(Writers);
