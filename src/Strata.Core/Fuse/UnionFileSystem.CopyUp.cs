@@ -23,6 +23,7 @@ internal sealed partial class UnionFileSystem
         e = CopyUpOne(found, upperFull);
         if (e == 0 && parentBefore is { } p) SetTimes(parentFull, p);
         Changed(path);
+        if (e == 0 && _byPath.TryGetValue(path, out var node)) node.CopiedUp = true;
         return e;
     }
 

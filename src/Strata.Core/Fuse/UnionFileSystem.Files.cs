@@ -10,11 +10,26 @@ internal sealed partial class UnionFileSystem
 
     /// <summary>An open file: the fd of the copy it was opened on (the upper one for any write), and the node whose
     /// backing file it holds open in passthrough mode.</summary>
-    private sealed class OpenFile(int fd, Node node, bool backed)
+    private sealed class OpenFile(int fd, Node node, bool backed, bool onLower)
     {
-        public int Fd { get; } = fd;
+        private volatile int _fd = fd;
+
+        public int Fd => _fd;
         public Node Node { get; } = node;
         public bool Backed { get; } = backed;
+
+        /// <summary>Opened on a lower copy; once the node is copied up, reads move to the upper one (as overlayfs's do).</summary>
+        public bool OnLower { get; private set; } = onLower;
+
+        /// <summary>The lower fd, kept open until release: a read on another thread may still be using it.</summary>
+        public int LowerFd { get; private set; } = -1;
+
+        public void MoveTo(int upperFd)
+        {
+            LowerFd = _fd;
+            _fd = upperFd;
+            OnLower = false;
+        }
     }
 
     public int Open(ulong node, uint flags, bool killSuidgid, out OpenOut open)
@@ -98,7 +113,7 @@ internal sealed partial class UnionFileSystem
             }
         }
         open.Fh = (ulong)Interlocked.Increment(ref _nextHandle);
-        _files[open.Fh] = new OpenFile(fd, node, backed);
+        _files[open.Fh] = new OpenFile(fd, node, backed, onLower: _upper is null || !full.StartsWith(_upper + "/", StringComparison.Ordinal));
         return 0;
     }
 
@@ -106,6 +121,7 @@ internal sealed partial class UnionFileSystem
     {
         count = 0;
         if (!_files.TryGetValue(fh, out var file)) return Errno.EBADF;
+        if (file.OnLower && file.Node.CopiedUp) FollowCopyUp(file);
         fixed (byte* p = buffer)
         {
             while (count < buffer.Length)
@@ -149,10 +165,22 @@ internal sealed partial class UnionFileSystem
         return (dataOnly ? Fdatasync(file.Fd) : Libc.Fsync(file.Fd)) == 0 ? 0 : LastErrno;
     }
 
+    private void FollowCopyUp(OpenFile file)
+    {
+        lock (file)
+        {
+            if (!file.OnLower) return;
+            int upper;
+            lock (_lock) upper = OpenAt(AT_FDCWD, Path.Combine(_upper!, file.Node.Path), O_RDONLY | O_CLOEXEC, 0);
+            if (upper >= 0) file.MoveTo(upper);
+        }
+    }
+
     public void Release(ulong fh)
     {
         if (!_files.TryRemove(fh, out var file)) return;
         Close(file.Fd);
+        if (file.LowerFd >= 0) Close(file.LowerFd);
         if (!file.Backed) return;
         var node = file.Node;
         lock (_lock)

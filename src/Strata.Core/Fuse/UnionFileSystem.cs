@@ -26,6 +26,9 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem
         public int BackingId { get; set; }
         public string? BackingFile { get; set; }
         public int BackingOpens { get; set; }
+
+        /// <summary>Its lower copy was copied up since the mount: opens made on the lower copy read the upper one now.</summary>
+        public volatile bool CopiedUp;
     }
 
     private sealed record DirSnapshot(List<(string Name, uint Type)> Entries);
