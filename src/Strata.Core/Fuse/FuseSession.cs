@@ -23,9 +23,6 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
     private volatile bool _stopping;
     private bool _passthrough;
     private readonly long[] _requests = new long[64];
-
-    /// <summary>How many requests of a kind the kernel sent (a test sees passthrough keep reads away from here).</summary>
-    public long Requests(Opcode opcode) => (uint)opcode < _requests.Length ? Interlocked.Read(ref _requests[(int)opcode]) : 0;
     private int _disposed;
     private int _autoUnmountSocket = -1;
 
@@ -37,6 +34,9 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
     }
 
     public string MountPoint { get; }
+
+    /// <summary>How many requests of a kind the kernel sent (a test sees passthrough keep reads away from here).</summary>
+    public long Requests(Opcode opcode) => (uint)opcode < _requests.Length ? Interlocked.Read(ref _requests[(int)opcode]) : 0;
 
     /// <summary>Cache lifetime the kernel is told for entries and attributes (seconds part, nanoseconds part).</summary>
     public static (ulong Seconds, uint Nanoseconds) Timeout => ((ulong)CacheTimeout.TotalSeconds, (uint)(CacheTimeout.TotalMilliseconds % 1000 * 1_000_000));

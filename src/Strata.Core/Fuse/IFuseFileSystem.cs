@@ -27,7 +27,6 @@ internal interface IFuseFileSystem
     int Create(ulong parent, string name, uint flags, uint mode, FuseCaller caller, out EntryOut entry, out OpenOut open);
     int Read(ulong fh, long offset, Span<byte> buffer, out int count);
     int Write(ulong fh, long offset, ReadOnlySpan<byte> data, bool killSuidgid, out int count);
-    int Flush(ulong fh);
     int Fsync(ulong fh, bool dataOnly);
     void Release(ulong fh);
     int Statfs(ulong node, out StatfsOut stat);

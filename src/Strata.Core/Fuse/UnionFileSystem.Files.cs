@@ -157,8 +157,6 @@ internal sealed partial class UnionFileSystem
         return 0;
     }
 
-    public int Flush(ulong fh) => _files.ContainsKey(fh) ? 0 : Errno.EBADF;
-
     public int Fsync(ulong fh, bool dataOnly)
     {
         if (!_files.TryGetValue(fh, out var file)) return Errno.EBADF;
