@@ -33,3 +33,12 @@ command -v dotnet >/dev/null || { echo "setup: the .NET 10 SDK (dotnet) is requi
 # Rootless FUSE: fusermount3 opens /dev/fuse as the calling user. Debian's udev makes it 0666; machines without
 # udev (containers, minimal VMs) leave the kernel's 0600.
 if [ -c /dev/fuse ] && [ "$(stat -c %a /dev/fuse)" != 666 ] && [ "$(id -u)" -eq 0 ]; then chmod 0666 /dev/fuse; fi
+
+# Rootless podman (the tests run it with strata-overlay and fuse-overlayfs as mount programs): a user with subordinate
+# IDs wide enough for images that use uid 3000000 (useradd's own range is 65536 wide).
+if [ "$(id -u)" -eq 0 ]; then
+  id strata-rootless >/dev/null 2>&1 || useradd --create-home --shell /bin/sh strata-rootless
+  for f in /etc/subuid /etc/subgid; do
+    grep -qx 'strata-rootless:100000:5000000' "$f" 2>/dev/null || { sed -i '/^strata-rootless:/d' "$f" 2>/dev/null; echo 'strata-rootless:100000:5000000' >> "$f"; }
+  done
+fi

@@ -17,6 +17,18 @@ internal static class FuseMount
     /// <summary>Whether this process mounts itself (root) or needs fusermount3.</summary>
     public static bool Privileged => Libc.GetEuid() == 0;
 
+    /// <summary>
+    /// Root of a user namespace (rootless podman's, say) rather than of the machine: it may mount FUSE and chown within
+    /// its mapping, but not write trusted.* xattrs or register passthrough files. Told by a uid map that is not whole.
+    /// </summary>
+    public static bool InUserNamespace { get; } = ReadUidMap() is { } map && map.Split(' ', StringSplitOptions.RemoveEmptyEntries) is not ["0", "0", "4294967295"];
+
+    private static string? ReadUidMap()
+    {
+        try { return File.ReadAllText("/proc/self/uid_map").Trim(); }
+        catch (IOException) { return null; }
+    }
+
     /// <param name="kernelChecksPermissions">
     /// default_permissions: the kernel checks access from the attributes shown. Off for a rootless view, where the
     /// mounting user acts as root of the files it owns (as in its own user namespace).

@@ -13,7 +13,7 @@ public static class FuseOverlay
     public static void Serve(OverlayMountOptions options, Action? onReady = null, bool detach = false)
     {
         if (detach) Libc.Setsid();
-        var fs = new UnionFileSystem(options.Upper, options.Work, options.LowersTopFirst, options.UserXattrs);
+        var fs = new UnionFileSystem(options.Upper, options.Work, options.LowersTopFirst, options.OwnersInXattrs, options.UserXattrs);
         using var session = FuseSession.Mount(fs, options.MountPoint, options.Source, kernelChecksPermissions: FuseMount.Privileged, passthrough: options.Passthrough);
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; session.Dispose(); });
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; session.Dispose(); });

@@ -13,10 +13,16 @@ public sealed record OverlayMountOptions(IReadOnlyList<string> LowersTopFirst, s
     public string? LogPath { get; init; }
 
     /// <summary>
-    /// userxattr (the kernel overlayfs option's name): the rootless layer form, with overlay's markers in user.overlay.*
-    /// and owners and modes in user.containers.override_stat. On by default without root, which cannot write trusted.*.
+    /// userxattr (the kernel overlayfs option's name): overlay's markers in user.overlay.* instead of trusted.overlay.*.
+    /// On by default without root of the machine (in a user namespace too), which cannot write trusted.*.
     /// </summary>
     public bool UserXattrs { get; init; }
+
+    /// <summary>
+    /// xattr_permissions=2 (fuse-overlayfs's name): the rootless layer form, owners, modes and devices kept in
+    /// user.containers.override_stat (docs/store.md). On by default without root, which cannot chown.
+    /// </summary>
+    public bool OwnersInXattrs { get; init; }
 
     /// <summary>
     /// nopassthrough (Strata's own): every read and write goes through the daemon, as on a mount without root, where
@@ -54,7 +60,8 @@ public sealed record OverlayMountOptions(IReadOnlyList<string> LowersTopFirst, s
             Path.GetFullPath(positional[^1]), positional.Count == 2 ? positional[0] : "strata-overlay", foreground)
         {
             LogPath = options.GetValueOrDefault("log") is { Length: > 0 } log ? Path.GetFullPath(log) : null,
-            UserXattrs = options.ContainsKey("userxattr") || options.GetValueOrDefault("xattr_permissions") == "2" || Native.Libc.GetEuid() != 0,
+            OwnersInXattrs = options.GetValueOrDefault("xattr_permissions") == "2" || Native.Libc.GetEuid() != 0,
+            UserXattrs = options.ContainsKey("userxattr") || options.GetValueOrDefault("xattr_permissions") == "2" || Native.Libc.GetEuid() != 0 || FuseMount.InUserNamespace,
             Passthrough = !options.ContainsKey("nopassthrough"),
         };
     }

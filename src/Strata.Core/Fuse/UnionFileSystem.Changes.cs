@@ -192,6 +192,7 @@ internal sealed partial class UnionFileSystem
         {
             if (i == 0 && Writable) continue;
             if (StatPath(Path.Combine(_layers[i], path)) is { } st) return !IsWhiteout(st);
+            if (WhiteoutFileHides(i, path)) return false;
         }
         return false;
     }
@@ -338,7 +339,9 @@ internal sealed partial class UnionFileSystem
 
     // ---------- xattrs: overlay's own (trusted.overlay.*; the rootless form's user.* markers) are bookkeeping, never shown ----------
 
-    private bool IsPrivate(string name) => _rootless ? RootlessForm.IsFormXattr(name) : name.StartsWith(OverlayXattrPrefix, StringComparison.Ordinal);
+    private bool IsPrivate(string name) =>
+        _rootless ? RootlessForm.IsFormXattr(name)
+        : name.StartsWith(OverlayXattrPrefix, StringComparison.Ordinal) || _userMarkers && name.StartsWith("user.overlay.", StringComparison.Ordinal);
 
     private string Stored(string name) => _rootless ? RootlessForm.StoredName(name) : name;
 

@@ -34,6 +34,9 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem
     private sealed record DirSnapshot(List<(string Name, uint Type)> Entries);
 
     private readonly bool _rootless;
+    private readonly bool _userMarkers;
+    private readonly bool _whiteoutFiles;
+    private readonly bool _oneFileSystem;
     private readonly string _opaqueXattr;
     private readonly string? _upper;
     private readonly string? _work;
@@ -51,15 +54,20 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem
     /// <param name="work">A directory on the upper's file system for copy-up staging.</param>
     /// <param name="lowersTopFirst">The read-only layers, top first.</param>
     /// <param name="rootless">The layers are in <see cref="RootlessForm"/>: owners and modes shown from overrides, and kept there.</param>
-    public UnionFileSystem(string? upper, string? work, IReadOnlyList<string> lowersTopFirst, bool rootless = false)
+    /// <param name="userMarkers">Overlay's markers in user.overlay.* (always so in the rootless form; in a user namespace
+    /// that maps owners, such as rootless podman's, only these).</param>
+    public UnionFileSystem(string? upper, string? work, IReadOnlyList<string> lowersTopFirst, bool rootless = false, bool userMarkers = false)
     {
         _rootless = rootless;
-        _opaqueXattr = rootless ? RootlessForm.OpaqueXattr : LayerApplication.OpaqueXattr;
+        _userMarkers = rootless || userMarkers;
+        _whiteoutFiles = _userMarkers;
+        _opaqueXattr = _userMarkers ? RootlessForm.OpaqueXattr : LayerApplication.OpaqueXattr;
         _upper = upper;
         _work = work;
         _layers = [.. upper is null ? [] : new[] { upper }, .. lowersTopFirst];
         if (_layers.Length == 0) throw new ArgumentException("a union needs at least one layer");
         _identities = [.. _layers.Append(work).OfType<string>().Select(d => (d, Identity(d) ?? throw new ErrnoException(Errno.ENOENT, "open layer", d)))];
+        _oneFileSystem = _identities.Select(i => (i.Id.Item1, i.Id.Item2)).Distinct().Count() == 1;
         var root = new Node(RootId, "") { Lookups = 1 };
         _nodes[RootId] = root;
         _byPath[""] = root;
@@ -99,11 +107,25 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem
         foreach (var i in layers)
         {
             var full = Path.Combine(_layers[i], path);
-            if (StatPath(full) is not { } st) continue;
-            return IsWhiteout(st) ? null : (i, full, st);
+            if (StatPath(full) is { } st) return IsWhiteout(st) ? null : (i, full, st);
+            if (WhiteoutFileHides(i, path)) return null;
         }
         return null;
     }
+
+    /// <summary>
+    /// A <c>.wh.NAME</c> file in a layer hides NAME below it, and <c>.wh..wh..opq</c> makes its directory opaque: the
+    /// form containers/storage unpacks layers in for a rootless mount program, which fuse-overlayfs reads. Looked for
+    /// only on such mounts (the kernel's form has none).
+    /// </summary>
+    private bool WhiteoutFileHides(int layer, string path)
+    {
+        if (!_whiteoutFiles) return false;
+        var (dir, name) = LayerPaths.Split(path);
+        return StatPath(Path.Combine(_layers[layer], dir, ".wh." + name)) is not null;
+    }
+
+    private bool HasOpaqueFile(string full) => _whiteoutFiles && StatPath(Path.Combine(full, ".wh..wh..opq")) is not null;
 
     /// <summary>The layers whose copy of a directory takes part in the merge, top first; null if not a visible directory.</summary>
     private List<int>? Contributors(string dir)
@@ -122,10 +144,14 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem
             foreach (var i in above ?? [])
             {
                 var full = Path.Combine(_layers[i], dir);
-                if (StatPath(full) is not { } st) continue;
+                if (StatPath(full) is not { } st)
+                {
+                    if (WhiteoutFileHides(i, dir)) break;
+                    continue;
+                }
                 if (!st.IsDirectory) break;
                 result!.Add(i);
-                if (IsOpaque(full)) break;
+                if (IsOpaque(full) || HasOpaqueFile(full)) break;
             }
             if (result is { Count: 0 }) result = null;
         }
@@ -145,6 +171,11 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem
             foreach (var entry in Directory.EnumerateFileSystemEntries(full))
             {
                 var name = Path.GetFileName(entry);
+                if (_whiteoutFiles && name.StartsWith(".wh.", StringComparison.Ordinal))
+                {
+                    if (name != ".wh..wh..opq") seen.TryAdd(name[4..], null); // hidden from here down
+                    continue;
+                }
                 if (seen.ContainsKey(name)) continue;
                 // A rootless-form device is a regular file on disk: its type comes from its override.
                 seen[name] = StatPath(entry) is { } st && !IsWhiteout(st) ? (_rootless && st.IsRegular ? Shown(entry, st).Type : st.Type) : null;
@@ -214,9 +245,13 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem
         }
     }
 
-    private static Attr AttrOf(ulong ino, in Statx st) => new()
+    /// <summary>
+    /// The inode number shown: the file's own when every layer is on one file system (so hard links show as such to
+    /// tar, du and commits made by reading the mount, as on fuse-overlayfs; a copy-up gives a new one), else the node's.
+    /// </summary>
+    private Attr AttrOf(ulong node, in Statx st) => new()
     {
-        Ino = ino,
+        Ino = _oneFileSystem ? st.Ino : node,
         Size = st.Size,
         Blocks = st.Blocks,
         Atime = (ulong)st.Atime.Seconds, AtimeNsec = st.Atime.Nanoseconds,

@@ -16,7 +16,7 @@ public sealed class FuseOverlayMounter(string layersHome, string logsHome, bool 
         var lowers = Enumerable.Reverse(stack).Select(l => Path.Combine(layersHome, l.Dir, "diff")).ToList();
         if (lowers.Count == 0) lowers.Add(Path.Combine(layersHome, "empty"));
         var options = "lowerdir=" + string.Join(':', lowers) + (upper is null ? "" : $",upperdir={upper},workdir={work}") + $",log={LogOf(target)}"
-            + (userXattrs ? ",userxattr" : "");
+            + (userXattrs ? ",userxattr,xattr_permissions=2" : "");
         FuseDaemon.Start(["-o", options, "strata", target], target);
     }
 
