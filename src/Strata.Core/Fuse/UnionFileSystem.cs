@@ -34,8 +34,7 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem
     private sealed record DirSnapshot(List<(string Name, uint Type)> Entries);
 
     private readonly bool _rootless;
-    private readonly bool _userMarkers;
-    private readonly bool _whiteoutFiles;
+    private readonly bool _userMarkers; // also: .wh. files in layers are whiteouts (see WhiteoutFileHides)
     private readonly bool _oneFileSystem;
     private readonly string _opaqueXattr;
     private readonly string? _upper;
@@ -60,7 +59,6 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem
     {
         _rootless = rootless;
         _userMarkers = rootless || userMarkers;
-        _whiteoutFiles = _userMarkers;
         _opaqueXattr = _userMarkers ? RootlessForm.OpaqueXattr : LayerApplication.OpaqueXattr;
         _upper = upper;
         _work = work;
@@ -116,16 +114,16 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem
     /// <summary>
     /// A <c>.wh.NAME</c> file in a layer hides NAME below it, and <c>.wh..wh..opq</c> makes its directory opaque: the
     /// form containers/storage unpacks layers in for a rootless mount program, which fuse-overlayfs reads. Looked for
-    /// only on such mounts (the kernel's form has none).
+    /// only on such mounts, the ones with overlay's markers in user xattrs (the kernel's own form has none).
     /// </summary>
     private bool WhiteoutFileHides(int layer, string path)
     {
-        if (!_whiteoutFiles) return false;
+        if (!_userMarkers) return false;
         var (dir, name) = LayerPaths.Split(path);
         return StatPath(Path.Combine(_layers[layer], dir, ".wh." + name)) is not null;
     }
 
-    private bool HasOpaqueFile(string full) => _whiteoutFiles && StatPath(Path.Combine(full, ".wh..wh..opq")) is not null;
+    private bool HasOpaqueFile(string full) => _userMarkers && StatPath(Path.Combine(full, ".wh..wh..opq")) is not null;
 
     /// <summary>The layers whose copy of a directory takes part in the merge, top first; null if not a visible directory.</summary>
     private List<int>? Contributors(string dir)
@@ -171,7 +169,7 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem
             foreach (var entry in Directory.EnumerateFileSystemEntries(full))
             {
                 var name = Path.GetFileName(entry);
-                if (_whiteoutFiles && name.StartsWith(".wh.", StringComparison.Ordinal))
+                if (_userMarkers && name.StartsWith(".wh.", StringComparison.Ordinal))
                 {
                     if (name != ".wh..wh..opq") seen.TryAdd(name[4..], null); // hidden from here down
                     continue;
