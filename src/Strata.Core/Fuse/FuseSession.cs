@@ -401,6 +401,7 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
         }
         Wait();
         Libc.Close(_fd);
+        (_fs as IDisposable)?.Dispose();
         if (Environment.GetEnvironmentVariable("STRATA_FUSE_STATS") is not null)
             for (int i = 0; i < _requests.Length; i++) if (_requests[i] > 0) Log($"{(Opcode)i}: {_requests[i]}");
     }

@@ -174,6 +174,17 @@ internal sealed partial class UnionFileSystem
         }
     }
 
+    /// <summary>After the unmount: the kernel sends no RELEASE for what was still open, so those files close here.</summary>
+    public void Dispose()
+    {
+        foreach (var fh in _files.Keys)
+        {
+            if (!_files.TryRemove(fh, out var file)) continue;
+            Close(file.Fd);
+            if (file.LowerFd >= 0) Close(file.LowerFd);
+        }
+    }
+
     public void Release(ulong fh)
     {
         if (!_files.TryRemove(fh, out var file)) return;

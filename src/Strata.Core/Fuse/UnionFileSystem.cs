@@ -13,7 +13,7 @@ namespace Strata.Fuse;
 /// deleting what a lower holds leaves a whiteout; rmdir then mkdir gives an opaque directory. So a container made
 /// here is read, diffed and committed by the kernel driver as if the kernel had made it, and the other way round.
 /// </summary>
-internal sealed partial class UnionFileSystem : IFuseFileSystem
+internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
 {
     private sealed class Node(ulong id, string path)
     {
