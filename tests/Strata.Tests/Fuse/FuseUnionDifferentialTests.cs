@@ -11,7 +11,7 @@ namespace Strata.Tests.Fuse;
 /// </summary>
 public class FuseUnionDifferentialTests
 {
-    public static TheoryData<int> Seeds => [.. Enumerable.Range(1, 30)];
+    public static TheoryData<int> Seeds => [.. Enumerable.Range(1, 100)];
 
     [Theory]
     [MemberData(nameof(Seeds))]
@@ -38,7 +38,9 @@ public class FuseUnionDifferentialTests
             }).ToList();
             void Compare()
             {
-                var kernel = Normal(UnionViewDifferentialTests.Kernel(kMerged));
+                // Some random stacks (3 seeds in 300) make the kernel list a name its own lookup cannot find; the FUSE
+                // union shows neither, so such kernel lines are no reference. (A FUSE listing with one still fails.)
+                var kernel = Normal(UnionViewDifferentialTests.Kernel(kMerged)).Where(l => !l.EndsWith(" listed but not found", StringComparison.Ordinal)).ToList();
                 var fuse = Normal(UnionViewDifferentialTests.Kernel(fMerged));
                 var fuseUpperRead = Normal(UnionViewDifferentialTests.Managed([fUpper, .. lowersTopFirst]));
                 foreach (var (name, other) in new[] { ("FUSE mount", fuse), ("FUSE upper read by overlay rules", fuseUpperRead) })
