@@ -23,6 +23,9 @@ internal static class FuseMount
     /// </summary>
     public static bool InUserNamespace { get; } = ReadUidMap() is { } map && map.Split(' ', StringSplitOptions.RemoveEmptyEntries) is not ["0", "0", "4294967295"];
 
+    /// <summary>Root of the machine: may write trusted.* xattrs, chown freely and register passthrough files.</summary>
+    public static bool RootOfMachine => Privileged && !InUserNamespace;
+
     private static string? ReadUidMap()
     {
         try { return File.ReadAllText("/proc/self/uid_map").Trim(); }

@@ -331,7 +331,7 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
             | HandleKillprivV2;
         // Passthrough: unmodified and copied-up files alike are read and written by the kernel itself. It takes
         // CAP_SYS_ADMIN; without it every open is served here (with the page cache kept between opens).
-        uint wanted2 = DirectIoAllowMmap | (_passthrough && (init.Flags & InitExt) != 0 && Libc.GetEuid() == 0 && !FuseMount.InUserNamespace ? Passthrough : 0);
+        uint wanted2 = DirectIoAllowMmap | (_passthrough && (init.Flags & InitExt) != 0 && FuseMount.RootOfMachine ? Passthrough : 0);
         uint flags2 = (init.Flags & InitExt) != 0 ? init.Flags2 & wanted2 : 0;
         var reply = new InitOut
         {

@@ -56,12 +56,13 @@ public sealed record OverlayMountOptions(IReadOnlyList<string> LowersTopFirst, s
         var lowers = lower.Split(':', StringSplitOptions.RemoveEmptyEntries).Select(Path.GetFullPath).ToList();
         foreach (var dir in lowers.Append(upper).Append(work))
             if (dir is not null && !Directory.Exists(dir)) throw StrataException.NotFound($"strata-overlay: {dir} is not a directory");
+        bool owners = options.GetValueOrDefault("xattr_permissions") == "2" || !FuseMount.Privileged;
         return new OverlayMountOptions(lowers, upper is null ? null : Path.GetFullPath(upper), work is null ? null : Path.GetFullPath(work),
             Path.GetFullPath(positional[^1]), positional.Count == 2 ? positional[0] : "strata-overlay", foreground)
         {
             LogPath = options.GetValueOrDefault("log") is { Length: > 0 } log ? Path.GetFullPath(log) : null,
-            OwnersInXattrs = options.GetValueOrDefault("xattr_permissions") == "2" || Native.Libc.GetEuid() != 0,
-            UserXattrs = options.ContainsKey("userxattr") || options.GetValueOrDefault("xattr_permissions") == "2" || Native.Libc.GetEuid() != 0 || FuseMount.InUserNamespace,
+            OwnersInXattrs = owners,
+            UserXattrs = owners || options.ContainsKey("userxattr") || !FuseMount.RootOfMachine,
             Passthrough = !options.ContainsKey("nopassthrough"),
         };
     }

@@ -30,6 +30,12 @@ internal sealed partial class UnionFileSystem
             _fd = upperFd;
             OnLower = false;
         }
+
+        public void Close()
+        {
+            Libc.Close(_fd);
+            if (LowerFd >= 0) Libc.Close(LowerFd);
+        }
     }
 
     public int Open(ulong node, uint flags, bool killSuidgid, out OpenOut open)
@@ -39,7 +45,7 @@ internal sealed partial class UnionFileSystem
         bool writes = (f & O_ACCMODE) != O_RDONLY || (f & O_TRUNC) != 0;
         string full;
         Node n;
-        bool regular, throughDaemon;
+        bool regular, throughDaemon, onLower;
         lock (_lock)
         {
             if (NodeOf(node) is not { } known || Resolve(known.Path) is not { } found) return Errno.ENOENT;
@@ -50,6 +56,7 @@ internal sealed partial class UnionFileSystem
             throughDaemon = writes && regular && Backing is not null && HasPrivileges(found.Full, found.Stat);
             if (writes && !Writable) return Errno.EROFS;
             full = found.Full;
+            onLower = Writable && found.Layer != 0 && !writes;
             if (writes && found.Layer != 0)
             {
                 int e = CopyUp(n.Path);
@@ -64,7 +71,7 @@ internal sealed partial class UnionFileSystem
         {
             lock (_lock) error = KillSuidgid(full);
         }
-        if (error == 0) error = Opened(fd, n, full, regular, throughDaemon, out open);
+        if (error == 0) error = Opened(fd, n, full, regular, throughDaemon, onLower, out open);
         if (error != 0) Close(fd);
         return error;
     }
@@ -77,7 +84,8 @@ internal sealed partial class UnionFileSystem
     /// copy and opens that, while the old opens keep theirs. Without passthrough, the page cache is kept between
     /// opens (every change goes through this mount, so it cannot go stale).
     /// </summary>
-    private int Opened(int fd, Node node, string full, bool regular, bool throughDaemon, out OpenOut open)
+    /// <param name="onLower">Opened on a lower copy of a writable union: a later copy-up moves its reads (see <see cref="OpenFile"/>).</param>
+    private int Opened(int fd, Node node, string full, bool regular, bool throughDaemon, bool onLower, out OpenOut open)
     {
         open = new OpenOut { OpenFlags = regular ? FopenKeepCache : 0 };
         bool backed = false;
@@ -113,7 +121,7 @@ internal sealed partial class UnionFileSystem
             }
         }
         open.Fh = (ulong)Interlocked.Increment(ref _nextHandle);
-        _files[open.Fh] = new OpenFile(fd, node, backed, onLower: _upper is null || !full.StartsWith(_upper + "/", StringComparison.Ordinal));
+        _files[open.Fh] = new OpenFile(fd, node, backed, onLower);
         return 0;
     }
 
@@ -179,17 +187,14 @@ internal sealed partial class UnionFileSystem
     {
         foreach (var fh in _files.Keys)
         {
-            if (!_files.TryRemove(fh, out var file)) continue;
-            Close(file.Fd);
-            if (file.LowerFd >= 0) Close(file.LowerFd);
+            if (_files.TryRemove(fh, out var file)) file.Close();
         }
     }
 
     public void Release(ulong fh)
     {
         if (!_files.TryRemove(fh, out var file)) return;
-        Close(file.Fd);
-        if (file.LowerFd >= 0) Close(file.LowerFd);
+        file.Close();
         if (!file.Backed) return;
         var node = file.Node;
         lock (_lock)
@@ -216,7 +221,7 @@ internal sealed partial class UnionFileSystem
             Changed(path);
             var node = Remember(path);
             entry = Entry(node, full, StatPath(full)!.Value);
-            e = Opened(fd, node, full, regular: true, throughDaemon: false, out open);
+            e = Opened(fd, node, full, regular: true, throughDaemon: false, onLower: false, out open);
             if (e != 0) Close(fd);
             return e;
         }

@@ -16,7 +16,7 @@ public sealed class FuseOverlayMounter(string layersHome, string logsHome, bool 
         var lowers = Enumerable.Reverse(stack).Select(l => Path.Combine(layersHome, l.Dir, "diff")).ToList();
         if (lowers.Count == 0) lowers.Add(Path.Combine(layersHome, "empty"));
         var options = "lowerdir=" + string.Join(':', lowers) + (upper is null ? "" : $",upperdir={upper},workdir={work}") + $",log={LogOf(target)}"
-            + (userXattrs ? ",userxattr,xattr_permissions=2" : "");
+            + (userXattrs ? ",xattr_permissions=2" : ""); // the rootless form (markers in user.* with it)
         FuseDaemon.Start(["-o", options, "strata", target], target);
     }
 
