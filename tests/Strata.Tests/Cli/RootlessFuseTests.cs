@@ -29,11 +29,11 @@ public class RootlessFuseTests
         """;
 
     private static ToolResult AsUser(string home, params string[] command) =>
-        Tool.Run(new ToolCall("setpriv", ["--reuid=" + User, "--regid=" + User, "--clear-groups", "env", "HOME=" + home, .. command]) { Check = false });
+        Tool.Run(new ToolCall("setpriv", ["--reuid=" + User, "--regid=" + User, "--clear-groups", "env", "HOME=" + home, .. command]) { Check = false, WorkingDirectory = home });
 
     private static string StrataAsUser(string home, string root, params string[] args)
     {
-        var bin = Environment.GetEnvironmentVariable("STRATA_BIN")!;
+        var bin = Path.Combine(Path.GetDirectoryName(home)!, "strata-bin", "strata"); // StrataForOtherUsers's copy
         var r = AsUser(home, [bin, "--root", root, .. args]);
         Assert.True(r.ExitCode == 0, $"strata {string.Join(' ', args)} as uid {User}: {r.Stderr}{r.Stdout}");
         return r.Stdout.Trim();
@@ -53,7 +53,7 @@ public class RootlessFuseTests
         var layout = tmp.Combine("home", "layout");
         Tool.Run("cp", "-a", sample.LayoutDir, layout);
         Tool.Run("chown", "-R", $"{User}:{User}", home);
-        Tool.Run("chmod", "0755", tmp.Path);
+        StrataForOtherUsers.CopyInto(tmp);
         var root = Path.Combine(home, "store");
         var id = StrataAsUser(home, root, "load", "-q", "-i", layout);
         StrataAsUser(home, root, "create", "--name", "c", id);

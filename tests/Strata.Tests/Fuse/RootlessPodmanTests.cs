@@ -50,19 +50,19 @@ public class RootlessPodmanTests
         Requires.Tool("runuser");
         if (Tool.Run(new ToolCall("id", ["-u", User]) { Check = false }).ExitCode != 0)
             Assert.Skip($"needs the user {User} with subordinate IDs (scripts/setup.sh makes it)");
-        var bin = Environment.GetEnvironmentVariable("STRATA_BIN");
-        if (string.IsNullOrEmpty(bin)) Assert.Skip("needs the published strata binary (STRATA_BIN, set by scripts/test.sh) for strata-overlay");
         using var tmp = new TempDir();
+        var bin = StrataForOtherUsers.CopyInto(tmp);
+        if (bin is null) Assert.Skip("needs the published strata binary (STRATA_BIN, set by scripts/test.sh) for strata-overlay");
         var shared = tmp.CreateDirectory("shared");
         File.Copy(SampleImages.Get("kitchensink").DockerArchive, Path.Combine(shared, "image.tar"));
         File.WriteAllText(Path.Combine(shared, "run.sh"), Script);
         var committed = new List<string>();
         var outputs = new List<(string Diff, string Export)>();
-        foreach (var (label, program) in new[] { ("strata", Path.Combine(Path.GetDirectoryName(bin)!, "strata-overlay")), ("fuse-overlayfs", Tool.Resolve("fuse-overlayfs")!) })
+        foreach (var (label, program) in new[] { ("strata", Path.Combine(bin, "strata-overlay")), ("fuse-overlayfs", Tool.Resolve("fuse-overlayfs")!) })
         {
             var work = tmp.CreateDirectory(label);
             Tool.Run("chown", $"{User}:{User}", work);
-            var run = Tool.Run(new ToolCall("runuser", ["-u", User, "--", "bash", Path.Combine(shared, "run.sh"), program, work, Path.Combine(shared, "image.tar")]) { Check = false });
+            var run = Tool.Run(new ToolCall("runuser", ["-u", User, "--", "bash", Path.Combine(shared, "run.sh"), program, work, Path.Combine(shared, "image.tar")]) { Check = false, WorkingDirectory = work });
             Assert.True(run.ExitCode == 0, $"rootless podman with {label}: exit {run.ExitCode}\n{run.Stdout}\n{run.Stderr}");
             outputs.Add((File.ReadAllText(Path.Combine(work, "diff.txt")), File.ReadAllText(Path.Combine(work, "export.txt"))));
             // The committed image, flattened by strata (as root).
