@@ -33,16 +33,22 @@ public sealed class ContentStore
         return fi.Exists ? fi.Length : null;
     }
 
+    /// <remarks>
+    /// Opened without .NET's advisory lock (a FileStream by path takes flock LOCK_SH): a blob is immutable once named,
+    /// and its writer still holds LOCK_EX on it for a moment after the rename, so a concurrent reader by path would fail
+    /// with "being used by another process".
+    /// </remarks>
     public Stream OpenRead(Digest digest)
     {
-        try
+        var path = BlobPath(digest);
+        int fd = Native.Libc.OpenAt(Native.Libc.AT_FDCWD, path, Native.Libc.O_RDONLY | Native.Libc.O_CLOEXEC, 0);
+        if (fd < 0)
         {
-            return new FileStream(BlobPath(digest), FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
+            int errno = Native.Libc.LastErrno;
+            if (errno is Native.Errno.ENOENT or Native.Errno.ENOTDIR) throw StrataException.NotFound($"blob {digest} not found in the store");
+            throw new Native.ErrnoException(errno, "open", path);
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            throw StrataException.NotFound($"blob {digest} not found in the store");
-        }
+        return new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true), FileAccess.Read, 1 << 16);
     }
 
     /// <summary>Reads a small blob (a manifest or config) whole, verifying it.</summary>
