@@ -1,7 +1,9 @@
 using System.CommandLine;
 using Strata.Cli.Commands;
 using Strata.Errors;
-using Strata.Storage;
+using Strata.Engine;
+using Strata.Registry;
+using Strata.Union;
 
 namespace Strata.Cli;
 
@@ -49,20 +51,39 @@ public static class Cli
         return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
     }
 
-    /// <summary>Runs a command body with the store open, turning every failure into one line on stderr.</summary>
-    public static int WithStore(ParseResult parse, Func<StrataStore, int> body)
+    /// <summary>
+    /// A command body over the engine, with every failure turned into one line on stderr. The engine's options come
+    /// from the flags and the environment here: the library reads neither.
+    /// </summary>
+    public static Func<ParseResult, CancellationToken, Task<int>> WithEngine(
+        Func<ParseResult, StrataEngine, CancellationToken, Task<int>> body, Func<ParseResult, RegistryOptions>? registry = null) =>
+        async (parse, ct) =>
+        {
+            try
+            {
+                var engine = new StrataEngine(new StrataEngineOptions
+                {
+                    Root = parse.GetValue(RootOption) ?? DefaultRoot(),
+                    Driver = parse.GetValue(DriverOption) is { } d ? StorageDrivers.Parse(d) : null,
+                    Registry = registry?.Invoke(parse) ?? Commands.RegistryCommands.Defaults(),
+                });
+                return await body(parse, engine, ct).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                return Fail(e);
+            }
+        };
+
+    /// <summary>As podman: $STRATA_ROOT, else /var/lib/strata for root, else under the user's XDG data directory.</summary>
+    private static string DefaultRoot()
     {
-        try
-        {
-            using var store = StrataStore.Open(parse.GetValue(RootOption));
-            // --driver on any command fixes a new store's driver, and is refused early where it cannot apply.
-            if (parse.GetValue(DriverOption) is { } driver) Union.StorageDrivers.Resolve(store, driver);
-            return body(store);
-        }
-        catch (Exception e)
-        {
-            return Fail(e);
-        }
+        if (Environment.GetEnvironmentVariable("STRATA_ROOT") is { Length: > 0 } env) return env;
+        if (Environment.UserName == "root") return "/var/lib/strata";
+        var data = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
+        if (string.IsNullOrEmpty(data))
+            data = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
+        return Path.Combine(data, "strata");
     }
 
     public static int Fail(Exception e)

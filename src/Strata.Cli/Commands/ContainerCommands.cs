@@ -3,7 +3,7 @@ using System.Text.Json;
 using Strata.Cli.Output;
 using Strata.Errors;
 using Strata.Oci;
-using Strata.Storage;
+using Strata.Engine;
 using Strata.Union;
 
 namespace Strata.Cli.Commands;
@@ -11,17 +11,14 @@ namespace Strata.Cli.Commands;
 /// <summary>Containers: create, mount, umount, ps, rm, diff, commit; and read-only image mounts.</summary>
 public static class ContainerCommands
 {
-    private static int WithContainers(ParseResult p, Func<StrataStore, ContainerStore, int> body) =>
-        Cli.WithStore(p, store => body(store, new ContainerStore(store, p.GetValue(Cli.DriverOption))));
-
     public static Command Create()
     {
         var image = new Argument<string>("IMAGE");
         var name = new Option<string?>("--name") { Description = "Name the container" };
         var cmd = new Command("create", "Create a container: a thin writable layer on an image") { image, name };
-        cmd.SetAction(p => WithContainers(p, (store, containers) =>
+        cmd.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
-            var c = containers.Create(store.Resolve(p.GetValue(image)!), p.GetValue(name), line => Console.Error.WriteLine(line));
+            var c = await engine.CreateContainerAsync(p.GetValue(image)!, p.GetValue(name), new LineProgress(Console.Error), ct);
             Console.WriteLine(c.Id);
             return 0;
         }));
@@ -32,9 +29,9 @@ public static class ContainerCommands
     {
         var container = new Argument<string>("CONTAINER");
         var cmd = new Command("mount", "Mount a container's merged view and print its path") { container };
-        cmd.SetAction(p => WithContainers(p, (_, containers) =>
+        cmd.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
-            Console.WriteLine(containers.Mount(containers.Resolve(p.GetValue(container)!)));
+            Console.WriteLine(await engine.MountContainerAsync(p.GetValue(container)!, ct));
             return 0;
         }));
         return cmd;
@@ -46,10 +43,9 @@ public static class ContainerCommands
         var force = new Option<bool>("--force", "-f") { Description = "Unmount even if other users still count on it" };
         var cmd = new Command("umount", "Unmount a container's merged view") { container, force };
         cmd.Aliases.Add("unmount");
-        cmd.SetAction(p => WithContainers(p, (_, containers) =>
+        cmd.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
-            var c = containers.Resolve(p.GetValue(container)!);
-            containers.Unmount(c, p.GetValue(force));
+            var c = await engine.UnmountContainerAsync(p.GetValue(container)!, p.GetValue(force), ct);
             Console.WriteLine(c.Id);
             return 0;
         }));
@@ -63,10 +59,10 @@ public static class ContainerCommands
         var noTrunc = new Option<bool>("--no-trunc") { Description = "Full IDs" };
         var format = new Option<string?>("--format") { Description = "table (default) or json" };
         var cmd = new Command("ps", "List containers") { all, quiet, noTrunc, format };
-        cmd.SetAction(p => WithContainers(p, (store, containers) =>
+        cmd.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
-            var list = containers.List();
-            string Id(Container c) => p.GetValue(noTrunc) ? c.Id : c.Id[..12];
+            var list = await engine.ListContainersAsync(ct);
+            string Id(ContainerSummary s) => p.GetValue(noTrunc) ? s.Container.Id : s.Container.Id[..12];
             if (p.GetValue(quiet))
             {
                 foreach (var c in list) Console.WriteLine(Id(c));
@@ -77,17 +73,17 @@ public static class ContainerCommands
                 return JsonOutput.Write(w =>
                 {
                     w.WriteStartArray();
-                    foreach (var c in list)
+                    foreach (var (c, image, mounted) in list)
                     {
                         w.WriteStartObject();
                         w.WriteString("Id", c.Id);
-                        w.WriteString("Image", ImageName(store, c));
+                        w.WriteString("Image", image);
                         w.WriteString("ImageID", c.ImageId.Encoded);
                         w.WriteStartArray("Names");
                         w.WriteStringValue(c.Name);
                         w.WriteEndArray();
                         w.WriteString("Created", c.Created);
-                        w.WriteBoolean("Mounted", containers.IsMounted(c));
+                        w.WriteBoolean("Mounted", mounted);
                         w.WriteString("State", "created");
                         w.WriteEndObject();
                     }
@@ -96,28 +92,24 @@ public static class ContainerCommands
             }
             var table = new Table("CONTAINER ID", "IMAGE", "CREATED", "STATUS", "NAMES");
             var now = DateTimeOffset.UtcNow;
-            foreach (var c in list)
-                table.Add(Id(c), ImageName(store, c), Humanize.Ago(c.Created, now), containers.IsMounted(c) ? "Created (mounted)" : "Created", c.Name);
+            foreach (var s in list)
+                table.Add(Id(s), s.ImageName, Humanize.Ago(s.Container.Created, now), s.Mounted ? "Created (mounted)" : "Created", s.Container.Name);
             table.Write(Console.Out);
             return 0;
         }));
         return cmd;
     }
 
-    private static string ImageName(StrataStore store, Container c) =>
-        store.Images.Get(c.ImageId) is { Names.Count: > 0 } r ? r.Names[0] : c.ImageId.Short;
-
     public static Command Rm()
     {
         var names = new Argument<string[]>("CONTAINER") { Arity = ArgumentArity.OneOrMore };
         var force = new Option<bool>("--force", "-f") { Description = "Remove even when mounted" };
         var cmd = new Command("rm", "Remove containers and their writable layers") { names, force };
-        cmd.SetAction(p => WithContainers(p, (_, containers) =>
+        cmd.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
             foreach (var n in p.GetValue(names)!)
             {
-                var c = containers.Resolve(n);
-                containers.Remove(c, p.GetValue(force));
+                var c = await engine.RemoveContainerAsync(n, p.GetValue(force), ct);
                 Console.WriteLine(c.Id);
             }
             return 0;
@@ -130,10 +122,9 @@ public static class ContainerCommands
         var container = new Argument<string>("CONTAINER");
         var format = new Option<string?>("--format") { Description = "table (default) or json" };
         var cmd = new Command("diff", "Show what changed in a container (A added, C changed, D deleted)") { container, format };
-        cmd.SetAction(p => WithContainers(p, (_, containers) =>
+        cmd.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
-            var c = containers.Resolve(p.GetValue(container)!);
-            var changes = containers.Changes(c);
+            var changes = await engine.DiffAsync(p.GetValue(container)!, ct);
             if (p.GetValue(format) is "json")
             {
                 return JsonOutput.Write(w =>
@@ -165,12 +156,16 @@ public static class ContainerCommands
         var compression = new Option<string>("--compression") { Description = "none (default), gzip or zstd", DefaultValueFactory = _ => "none" };
         compression.AcceptOnlyFromAmong("none", "gzip", "zstd");
         var cmd = new Command("commit", "Create an image from a container's changes") { container, reference, message, author, change, quiet, compression };
-        cmd.SetAction(p => WithContainers(p, (store, containers) =>
+        cmd.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
-            var c = containers.Resolve(p.GetValue(container)!);
-            var names = p.GetValue(reference) is { } r ? new[] { ImageReference.Parse(r).ToString() } : [];
-            var comp = p.GetValue(compression) switch { "gzip" => Compression.Gzip, "zstd" => Compression.Zstd, _ => Compression.None };
-            var image = new ContainerCommitter(store, containers).Commit(c, names, p.GetValue(message), p.GetValue(author), p.GetValue(change), comp);
+            var image = await engine.CommitAsync(p.GetValue(container)!, new CommitOptions
+            {
+                Reference = p.GetValue(reference),
+                Message = p.GetValue(message),
+                Author = p.GetValue(author),
+                Changes = p.GetValue(change) ?? [],
+                Compression = p.GetValue(compression) switch { "gzip" => Compression.Gzip, "zstd" => Compression.Zstd, _ => Compression.None },
+            }, ct);
             Console.WriteLine(image.Id);
             return 0;
         }));
@@ -181,25 +176,20 @@ public static class ContainerCommands
     {
         var mountImage = new Argument<string>("IMAGE");
         var mount = new Command("mount", "Mount an image read-only and print its path") { mountImage };
-        mount.SetAction(p => WithContainers(p, (store, containers) =>
+        mount.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
-            var image = store.Resolve(p.GetValue(mountImage)!);
-            Console.WriteLine(containers.MountImage(image, ImageMountPoint(store, image.Id)));
+            Console.WriteLine(await engine.MountImageAsync(p.GetValue(mountImage)!, ct));
             return 0;
         }));
         var umountImage = new Argument<string>("IMAGE");
         var force = new Option<bool>("--force", "-f");
         var umount = new Command("umount", "Unmount an image") { umountImage, force };
         umount.Aliases.Add("unmount");
-        umount.SetAction(p => WithContainers(p, (store, containers) =>
+        umount.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
-            var image = store.Resolve(p.GetValue(umountImage)!);
-            containers.UnmountImage(ImageMountPoint(store, image.Id), p.GetValue(force));
-            Console.WriteLine(image.Id);
+            Console.WriteLine(await engine.UnmountImageAsync(p.GetValue(umountImage)!, p.GetValue(force), ct));
             return 0;
         }));
         return new Command("image", "Image commands that need the layer store") { mount, umount };
     }
-
-    private static string ImageMountPoint(StrataStore store, Digest id) => Path.Combine(store.Root, "image-mounts", id.Encoded);
 }

@@ -1,8 +1,7 @@
 using System.CommandLine;
+using Strata.Engine;
 using Strata.Errors;
 using Strata.Images;
-using Strata.Oci;
-using Strata.Storage;
 
 namespace Strata.Cli.Commands;
 
@@ -14,21 +13,17 @@ public static partial class ImageCommands
         var input = new Option<string?>("--input", "-i") { Description = "docker-archive or oci-archive tar, or OCI layout directory (default: standard input)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the image IDs" };
         var cmd = new Command("load", "Load images from an archive or an OCI layout") { input, quiet };
-        cmd.SetAction(p => Cli.WithStore(p, store =>
+        cmd.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
             IReadOnlyList<LoadedImage> loaded;
-            var path = p.GetValue(input);
-            using (StoreLock.Shared(store.Root))
+            if (p.GetValue(input) is { } path and not "-")
             {
-                if (path is null or "-")
-                {
-                    using var stdin = Console.OpenStandardInput();
-                    loaded = new ImageLoader(store).Load(stdin, "standard input");
-                }
-                else
-                {
-                    loaded = new ImageLoader(store).Load(path);
-                }
+                loaded = await engine.LoadAsync(path, ct);
+            }
+            else
+            {
+                using var stdin = Console.OpenStandardInput();
+                loaded = await engine.LoadAsync(stdin, "standard input", ct);
             }
             foreach (var image in loaded)
             {
@@ -48,38 +43,27 @@ public static partial class ImageCommands
         format.AcceptOnlyFromAmong("docker-archive", "oci-archive", "oci-dir");
         var images = new Argument<string[]>("IMAGE") { Arity = ArgumentArity.OneOrMore };
         var cmd = new Command("save", "Save images to an archive or an OCI layout") { output, format, images };
-        cmd.SetAction(p => Cli.WithStore(p, store =>
+        cmd.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
-            var list = p.GetValue(images)!.Select(arg => (store.Resolve(arg), NameFor(store, arg))).ToList();
+            var list = p.GetValue(images)!;
             var f = p.GetValue(format) switch
             {
                 "oci-archive" => SaveFormat.OciArchive,
                 "oci-dir" => SaveFormat.OciDir,
                 _ => SaveFormat.DockerArchive,
             };
-            var path = p.GetValue(output);
-            if (path is null or "-")
+            if (p.GetValue(output) is { } path and not "-")
             {
-                if (f == SaveFormat.OciDir) throw StrataException.BadArgument("oci-dir needs --output DIR");
-                if (!Console.IsOutputRedirected) throw StrataException.BadArgument("refusing to write an archive to a terminal: use --output or redirect");
-                using var stdout = Console.OpenStandardOutput();
-                new ImageSaver(store).Save(list, stdout, f);
+                await engine.SaveAsync(list, path, f, ct);
+                return 0;
             }
-            else
-            {
-                new ImageSaver(store).Save(list, path, f);
-            }
+            if (f == SaveFormat.OciDir) throw StrataException.BadArgument("oci-dir needs --output DIR");
+            if (!Console.IsOutputRedirected) throw StrataException.BadArgument("refusing to write an archive to a terminal: use --output or redirect");
+            using var stdout = Console.OpenStandardOutput();
+            await engine.SaveAsync(list, stdout, f, ct);
             return 0;
         }));
         return cmd;
-    }
-
-    /// <summary>The name an argument stands for, when it is a name (an ID names nothing).</summary>
-    private static string? NameFor(StrataStore store, string arg)
-    {
-        if (!ImageReference.TryParse(arg, out var r) || r.Digest is not null) return null;
-        var id = store.ResolveId(arg);
-        return id is not null && store.Images.FindByName(r.ToString()) == id ? r.ToString() : null;
     }
 
     public static Command Import()
@@ -88,13 +72,14 @@ public static partial class ImageCommands
         var reference = new Argument<string?>("REFERENCE") { Arity = ArgumentArity.ZeroOrOne };
         var message = new Option<string?>("--message", "-m") { Description = "Comment for the history entry" };
         var cmd = new Command("import", "Create an image from a rootfs directory or tarball") { source, reference, message };
-        cmd.SetAction(p => Cli.WithStore(p, store =>
+        cmd.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
-            var names = p.GetValue(reference) is { } r ? new[] { ImageReference.Parse(r).ToString() } : [];
-            var src = p.GetValue(source)!;
-            if (!File.Exists(src) && !Directory.Exists(src)) throw StrataException.NotFound($"no such file or directory: {src}");
-            LoadedImage image;
-            using (StoreLock.Shared(store.Root)) image = new ImageBuilder(store).Import(src, names, comment: p.GetValue(message), sourceDateEpoch: SourceDateEpoch());
+            var image = await engine.ImportAsync(p.GetValue(source)!, new ImportOptions
+            {
+                Reference = p.GetValue(reference),
+                Comment = p.GetValue(message),
+                SourceDateEpoch = SourceDateEpoch(),
+            }, ct);
             Console.WriteLine(image.Id);
             return 0;
         }));
@@ -110,15 +95,9 @@ public static partial class ImageCommands
         var source = new Argument<string>("SOURCE");
         var targets = new Argument<string[]>("TARGET") { Arity = ArgumentArity.OneOrMore };
         var cmd = new Command("tag", "Add names to an image") { source, targets };
-        cmd.SetAction(p => Cli.WithStore(p, store =>
+        cmd.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
-            var image = store.Resolve(p.GetValue(source)!);
-            foreach (var t in p.GetValue(targets)!)
-            {
-                var r = ImageReference.Parse(t);
-                if (r.Digest is not null) throw StrataException.BadArgument($"cannot tag with a digest reference: {t}");
-                store.Images.AddName(image.Id, r.ToString());
-            }
+            await engine.TagAsync(p.GetValue(source)!, p.GetValue(targets)!, ct);
             return 0;
         }));
         return cmd;
@@ -129,28 +108,14 @@ public static partial class ImageCommands
         var images = new Argument<string[]>("IMAGE") { Arity = ArgumentArity.OneOrMore };
         var force = new Option<bool>("--force", "-f") { Description = "Remove the image even when it has several names" };
         var cmd = new Command("rmi", "Remove images") { images, force };
-        cmd.SetAction(p => Cli.WithStore(p, store =>
+        cmd.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
             foreach (var arg in p.GetValue(images)!)
             {
-                var image = store.Resolve(arg);
-                var name = NameFor(store, arg);
-                if (name is not null && image.Record.Names.Count > 1 && !p.GetValue(force))
-                {
-                    store.Images.RemoveName(name);
-                    Console.WriteLine($"Untagged: {name}");
-                    continue;
-                }
-                if (name is null && image.Record.Names.Count > 1 && !p.GetValue(force))
-                    throw new StrataException(ErrorKind.Conflict, $"image {image.Id.Short} has several names ({string.Join(", ", image.Record.Names)}): remove them by name or use --force");
-                var users = new Union.ContainerStore(store, recordDriver: false).List().Where(c => c.ImageId == image.Id).Select(c => c.Name).ToList();
-                if (users.Count > 0)
-                    throw new StrataException(ErrorKind.Conflict, $"image {image.Id.Short} is in use by containers {string.Join(", ", users)}: remove them first");
-                foreach (var n in image.Record.Names) Console.WriteLine($"Untagged: {n}");
-                store.Images.Delete(image.Id);
-                Console.WriteLine($"Deleted: {image.Id}");
+                var removal = await engine.RemoveImageAsync(arg, p.GetValue(force), ct);
+                foreach (var n in removal.Untagged) Console.WriteLine($"Untagged: {n}");
+                if (removal.Deleted is { } id) Console.WriteLine($"Deleted: {id}");
             }
-            GarbageCollector.Collect(store);
             return 0;
         }));
         return cmd;
@@ -159,10 +124,10 @@ public static partial class ImageCommands
     public static Command Prune()
     {
         var cmd = new Command("prune", "Remove content that no image references");
-        cmd.SetAction(p => Cli.WithStore(p, store =>
+        cmd.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
-            var (blobs, bytes) = GarbageCollector.Collect(store);
-            Console.WriteLine($"Removed {blobs} blobs, reclaimed {Output.Humanize.Size(bytes)}");
+            var result = await engine.PruneAsync(ct);
+            Console.WriteLine($"Removed {result.Blobs} blobs, reclaimed {Output.Humanize.Size(result.Bytes)}");
             return 0;
         }));
         return cmd;
@@ -173,9 +138,9 @@ public static partial class ImageCommands
         var image = new Argument<string>("IMAGE");
         var target = new Argument<string>("DIR") { Description = "Target directory: created, or empty" };
         var cmd = new Command("unpack", "Unpack an image's layers into a rootfs directory") { image, target };
-        cmd.SetAction(p => Cli.WithStore(p, store =>
+        cmd.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
-            new ImageUnpacker(store).Unpack(store.Resolve(p.GetValue(image)!), p.GetValue(target)!);
+            await engine.UnpackAsync(p.GetValue(image)!, p.GetValue(target)!, ct);
             return 0;
         }));
         return cmd;

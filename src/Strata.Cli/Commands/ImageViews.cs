@@ -1,8 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Strata.Cli.Output;
-using Strata.Images;
-using Strata.Oci;
+using Strata.Engine;
 using Strata.Storage;
 
 namespace Strata.Cli.Commands;
@@ -17,9 +16,9 @@ public static partial class ImageCommands
         var noTrunc = new Option<bool>("--no-trunc") { Description = "Do not truncate IDs" };
         var cmd = new Command("images", "List images") { quiet, format, noTrunc };
         cmd.Aliases.Add("ls");
-        cmd.SetAction(p => Cli.WithStore(p, store =>
+        cmd.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
-            var records = store.Images.List();
+            var records = await engine.ListImagesAsync(ct);
             bool full = p.GetValue(noTrunc);
             string Id(ImageRecord r) => full ? r.Id.ToString() : r.Id.Short;
             if (p.GetValue(quiet))
@@ -73,28 +72,22 @@ public static partial class ImageCommands
         {
             images, format, remote, platform, RegistryCommands.TlsVerify, RegistryCommands.Creds, RegistryCommands.AuthFilePath,
         };
-        cmd.SetAction((p, ct) => p.GetValue(remote)
-            ? RemoteInspect(p, p.GetValue(images)!, p.GetValue(platform), ct)
-            : Task.FromResult(Cli.WithStore(p, store =>
+        cmd.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
-            var resolved = p.GetValue(images)!.Select(store.Resolve).ToList();
+            if (p.GetValue(remote)) return await RemoteCommands.InspectRemote(engine, p.GetValue(images)!, p.GetValue(platform), ct);
+            var details = new List<ImageDetails>();
+            foreach (var image in p.GetValue(images)!) details.Add(await engine.InspectImageAsync(image, ct));
             return JsonOutput.Write(w =>
             {
                 w.WriteStartArray();
-                foreach (var image in resolved) InspectJson(w, store, image);
+                foreach (var image in details) InspectJson(w, image);
                 w.WriteEndArray();
             });
-        })));
+        }, RegistryCommands.Options));
         return cmd;
     }
 
-    private static Task<int> RemoteInspect(ParseResult p, IReadOnlyList<string> references, string? platform, CancellationToken ct)
-    {
-        try { return Task.FromResult(RemoteCommands.InspectRemote(p, references, platform, ct)); }
-        catch (Exception e) { return Task.FromResult(Cli.Fail(e)); }
-    }
-
-    private static void InspectJson(Utf8JsonWriter w, StrataStore store, LocalImage image)
+    private static void InspectJson(Utf8JsonWriter w, ImageDetails image)
     {
         using var config = JsonDocument.Parse(image.RawConfig);
         var root = config.RootElement;
@@ -122,13 +115,14 @@ public static partial class ImageCommands
         if (root.TryGetProperty("history", out var history)) { w.WritePropertyName("History"); history.WriteTo(w); }
         w.WriteString("ManifestType", image.Record.ManifestMediaType);
         w.WriteStartArray("Layers");
-        foreach (var l in image.Manifest.Layers)
+        for (int i = 0; i < image.Manifest.Layers.Count; i++)
         {
+            var l = image.Manifest.Layers[i];
             w.WriteStartObject();
             w.WriteString("MediaType", l.MediaType);
             w.WriteString("Digest", l.Digest.ToString());
             w.WriteNumber("Size", l.Size);
-            if (store.Images.GetLayerInfo(l.Digest) is { } info) w.WriteNumber("UncompressedSize", info.UncompressedSize);
+            if (image.LayerUncompressedSizes[i] is { } uncompressed) w.WriteNumber("UncompressedSize", uncompressed);
             w.WriteEndObject();
         }
         w.WriteEndArray();
@@ -149,10 +143,9 @@ public static partial class ImageCommands
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the IDs" };
         var human = new Option<bool>("--human", "-H") { Description = "Human-readable sizes and dates", DefaultValueFactory = _ => true };
         var cmd = new Command("history", "Show the history of an image") { image, format, noTrunc, quiet, human };
-        cmd.SetAction(p => Cli.WithStore(p, store =>
+        cmd.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
-            var img = store.Resolve(p.GetValue(image)!);
-            var rows = HistoryRows.For(store, img);
+            var rows = await engine.HistoryAsync(p.GetValue(image)!, ct);
             bool full = p.GetValue(noTrunc);
             if (p.GetValue(quiet))
             {

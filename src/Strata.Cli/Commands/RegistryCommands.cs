@@ -3,11 +3,10 @@ using Strata.Cli.Output;
 using Strata.Errors;
 using Strata.Oci;
 using Strata.Registry;
-using Strata.Union;
 
 namespace Strata.Cli.Commands;
 
-/// <summary>The registry verbs: pull, push, login, logout, manifest (and inspect --remote in ImageViews).</summary>
+/// <summary>The registry verbs: pull, push (login, logout, manifest and inspect --remote in RemoteCommands).</summary>
 public static class RegistryCommands
 {
     public static readonly Option<string?> TlsVerify = new("--tls-verify")
@@ -18,6 +17,13 @@ public static class RegistryCommands
     public static readonly Option<string?> Creds = new("--creds") { Description = "USER[:PASSWORD] for the registry" };
     public static readonly Option<string?> AuthFilePath = new("--authfile") { Description = "Auth file to read credentials from (default: $REGISTRY_AUTH_FILE, then the containers and docker defaults)" };
 
+    /// <summary>Registry settings for commands without registry flags: podman's auth files, tuning from STRATA_REGISTRY_*.</summary>
+    public static RegistryOptions Defaults() => Tuned(new RegistryOptions
+    {
+        AuthFiles = AuthFiles.Podman(Environment.GetEnvironmentVariable, Environment.GetFolderPath(Environment.SpecialFolder.UserProfile)),
+    });
+
+    /// <summary>Registry settings from the command's --tls-verify, --creds and --authfile.</summary>
     public static RegistryOptions Options(ParseResult p)
     {
         bool? tls = p.GetValue(TlsVerify) switch
@@ -27,13 +33,25 @@ public static class RegistryCommands
             "false" => false,
             var v => throw StrataException.BadArgument($"--tls-verify takes true or false, not \"{v}\""),
         };
-        return new RegistryOptions
+        return Defaults() with
         {
             TlsVerify = tls,
             Credentials = p.GetValue(Creds) is { } c ? RegistryCredentials.Parse(c.Contains(':') ? c : c + ":" + RemoteCommands.Prompt("Password: ", echo: false)) : null,
-            AuthFilePath = p.GetValue(AuthFilePath),
+            AuthFiles = p.GetValue(AuthFilePath) is { } file ? AuthFiles.Single(file) : Defaults().AuthFiles,
         };
     }
+
+    /// <summary>Test and operator knobs: retries, backoff, stall timeout and upload chunk size.</summary>
+    private static RegistryOptions Tuned(RegistryOptions o) => o with
+    {
+        Retries = EnvInt("STRATA_REGISTRY_RETRIES") ?? o.Retries,
+        RetryDelay = EnvInt("STRATA_REGISTRY_RETRY_DELAY_MS") is { } ms ? TimeSpan.FromMilliseconds(ms) : o.RetryDelay,
+        StallTimeout = EnvInt("STRATA_REGISTRY_STALL_TIMEOUT") is { } s ? TimeSpan.FromSeconds(s) : o.StallTimeout,
+        ChunkSize = EnvInt("STRATA_REGISTRY_CHUNK_SIZE") is > 0 and var c ? c : o.ChunkSize,
+    };
+
+    private static int? EnvInt(string name) =>
+        int.TryParse(Environment.GetEnvironmentVariable(name), out var v) && v >= 0 ? v : null;
 
     public static Command Pull()
     {
@@ -41,18 +59,15 @@ public static class RegistryCommands
         var platform = new Option<string?>("--platform") { Description = "os/arch[/variant] to pick from an index (default: this machine's)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "Print only the image ID" };
         var cmd = new Command("pull", "Pull an image from a registry") { reference, platform, quiet, TlsVerify, Creds, AuthFilePath };
-        cmd.SetAction((p, ct) => Task.FromResult(Cli.WithStore(p, store =>
+        cmd.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
-            var r = ImageReference.Parse(p.GetValue(reference)!);
             var want = p.GetValue(platform) is { } pl ? PlatformMatcher.Parse(pl) : null;
-            var layers = new ContainerStore(store, p.GetValue(Cli.DriverOption)).Layers;
             using var display = p.GetValue(quiet) ? null : new TransferDisplay();
-            var result = new ImagePuller(store, layers, Options(p), (ITransferProgress?)display ?? NoProgress.Instance)
-                .PullAsync(r, want, ct).GetAwaiter().GetResult();
+            var result = await engine.PullAsync(p.GetValue(reference)!, want, display, ct);
             display?.Dispose();
             Console.WriteLine(result.ImageId.Encoded);
             return 0;
-        })));
+        }, Options));
         return cmd;
     }
 
@@ -65,19 +80,15 @@ public static class RegistryCommands
         var digestFile = new Option<string?>("--digestfile") { Description = "Write the pushed manifest's digest to this file" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress output" };
         var cmd = new Command("push", "Push an image to a registry") { image, destination, format, digestFile, quiet, TlsVerify, Creds, AuthFilePath };
-        cmd.SetAction((p, ct) => Task.FromResult(Cli.WithStore(p, store =>
+        cmd.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
-            var source = p.GetValue(image)!;
-            var local = store.Resolve(source);
-            var dest = ImageReference.Parse(p.GetValue(destination) ?? source);
             var f = p.GetValue(format) switch { "oci" => ManifestFormat.Oci, "v2s2" => ManifestFormat.DockerV2S2, _ => ManifestFormat.Keep };
             using var display = p.GetValue(quiet) ? null : new TransferDisplay();
-            var result = new ImagePusher(store, Options(p), (ITransferProgress?)display ?? NoProgress.Instance)
-                .PushAsync(local, dest, f, ct).GetAwaiter().GetResult();
+            var result = await engine.PushAsync(p.GetValue(image)!, p.GetValue(destination), f, display, ct);
             display?.Dispose();
-            if (p.GetValue(digestFile) is { } path) File.WriteAllText(path, result.ManifestDigest.ToString());
+            if (p.GetValue(digestFile) is { } path) await File.WriteAllTextAsync(path, result.ManifestDigest.ToString(), ct);
             return 0;
-        })));
+        }, Options));
         return cmd;
     }
 }

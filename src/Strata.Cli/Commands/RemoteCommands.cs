@@ -20,19 +20,14 @@ public static class RemoteCommands
         {
             registry, user, password, passwordStdin, RegistryCommands.TlsVerify, RegistryCommands.AuthFilePath,
         };
-        cmd.SetAction((p, ct) => Run(() =>
+        cmd.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
-            var host = RegistryHost(p.GetValue(registry)!);
             var name = p.GetValue(user) ?? Prompt("Username: ");
             var secret = p.GetValue(passwordStdin) ? (Console.In.ReadLine() ?? "") : p.GetValue(password) ?? Prompt("Password: ", echo: false);
-            if (name.Length == 0 || secret.Length == 0) throw StrataException.BadArgument("login needs a user name and a password");
-            var credentials = new RegistryCredentials(name, secret);
-            using (var client = new RegistryClient(host, RegistryCommands.Options(p) with { Credentials = credentials }))
-                client.VerifyCredentialsAsync(ct).GetAwaiter().GetResult();
-            AuthFile.Store(host, credentials, p.GetValue(RegistryCommands.AuthFilePath));
+            await engine.LoginAsync(p.GetValue(registry)!, new RegistryCredentials(name, secret), ct);
             Console.WriteLine("Login Succeeded!");
             return 0;
-        }));
+        }, RegistryCommands.Options));
         return cmd;
     }
 
@@ -41,20 +36,18 @@ public static class RemoteCommands
         var registry = new Argument<string?>("REGISTRY") { Arity = ArgumentArity.ZeroOrOne };
         var all = new Option<bool>("--all", "-a") { Description = "Remove the credentials of every registry" };
         var cmd = new Command("logout", "Remove a registry's credentials from the auth file") { registry, all, RegistryCommands.AuthFilePath };
-        cmd.SetAction(p => Run(() =>
+        cmd.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
-            var authFile = p.GetValue(RegistryCommands.AuthFilePath);
             if (p.GetValue(all))
             {
-                AuthFile.Remove(null, authFile);
+                await engine.LogoutAsync(null, ct);
                 Console.WriteLine("Removed login credentials for all registries");
                 return 0;
             }
-            var host = RegistryHost(p.GetValue(registry) ?? throw StrataException.BadArgument("logout needs a REGISTRY or --all"));
-            if (!AuthFile.Remove(host, authFile)) throw StrataException.NotFound($"not logged into {host}");
+            var host = await engine.LogoutAsync(p.GetValue(registry) ?? throw StrataException.BadArgument("logout needs a REGISTRY or --all"), ct);
             Console.WriteLine($"Removed login credentials for {host}");
             return 0;
-        }));
+        }, RegistryCommands.Options));
         return cmd;
     }
 
@@ -67,58 +60,41 @@ public static class RemoteCommands
         {
             reference, config, platform, RegistryCommands.TlsVerify, RegistryCommands.Creds, RegistryCommands.AuthFilePath,
         };
-        cmd.SetAction((p, ct) => Run(() =>
+        cmd.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
-            var r = ImageReference.Parse(p.GetValue(reference)!);
-            using var client = new RegistryClient(r.Registry, RegistryCommands.Options(p));
-            var repo = RemoteRepository.For(client, r);
-            byte[] raw;
-            if (p.GetValue(config))
-            {
-                var image = RemoteImage.ResolveAsync(repo, r, p.GetValue(platform) is { } pl ? PlatformMatcher.Parse(pl) : null, ct).GetAwaiter().GetResult();
-                raw = repo.GetSmallBlobAsync(image.Manifest.Config, ct).GetAwaiter().GetResult();
-            }
-            else
-            {
-                raw = repo.GetManifestAsync(r.Digest?.ToString() ?? r.Tag!, ct).GetAwaiter().GetResult().Raw;
-            }
+            var raw = p.GetValue(config)
+                ? await engine.GetRemoteConfigAsync(p.GetValue(reference)!, p.GetValue(platform) is { } pl ? PlatformMatcher.Parse(pl) : null, ct)
+                : await engine.GetRemoteManifestAsync(p.GetValue(reference)!, ct);
             using var stdout = Console.OpenStandardOutput();
             stdout.Write(raw);
             return 0;
-        }));
+        }, RegistryCommands.Options));
         return cmd;
     }
 
     /// <summary>What skopeo inspect prints: the platform's image, with the digest of the document the reference names.</summary>
-    public static int InspectRemote(ParseResult p, IReadOnlyList<string> references, string? platform, CancellationToken ct)
+    public static async Task<int> InspectRemote(Engine.StrataEngine engine, IReadOnlyList<string> references, string? platform, CancellationToken ct)
     {
-        var rows = new List<(ImageReference Ref, RemoteImage Image, byte[] Config, IReadOnlyList<string> Tags)>();
-        foreach (var arg in references)
-        {
-            var r = ImageReference.Parse(arg);
-            using var client = new RegistryClient(r.Registry, RegistryCommands.Options(p));
-            var repo = RemoteRepository.For(client, r);
-            var image = RemoteImage.ResolveAsync(repo, r, platform is null ? null : PlatformMatcher.Parse(platform), ct).GetAwaiter().GetResult();
-            var config = repo.GetSmallBlobAsync(image.Manifest.Config, ct).GetAwaiter().GetResult();
-            rows.Add((r, image, config, repo.ListTagsAsync(ct).GetAwaiter().GetResult()));
-        }
+        var want = platform is null ? null : PlatformMatcher.Parse(platform);
+        var rows = new List<Engine.RemoteImageInfo>();
+        foreach (var arg in references) rows.Add(await engine.InspectRemoteAsync(arg, want, ct));
         return JsonOutput.Write(w =>
         {
             if (rows.Count > 1) w.WriteStartArray();
-            foreach (var (r, image, rawConfig, tags) in rows) InspectJson(w, r, image, rawConfig, tags);
+            foreach (var row in rows) InspectJson(w, row);
             if (rows.Count > 1) w.WriteEndArray();
         });
     }
 
-    private static void InspectJson(Utf8JsonWriter w, ImageReference r, RemoteImage image, byte[] rawConfig, IReadOnlyList<string> tags)
+    private static void InspectJson(Utf8JsonWriter w, Engine.RemoteImageInfo image)
     {
-        using var doc = JsonDocument.Parse(rawConfig);
+        using var doc = JsonDocument.Parse(image.RawConfig);
         var config = doc.RootElement;
         var inner = config.TryGetProperty("config", out var c) && c.ValueKind == JsonValueKind.Object ? c : default;
         w.WriteStartObject();
-        w.WriteString("Name", r.Name);
-        w.WriteString("Digest", image.Top.Digest.ToString());
-        w.WriteStrings("RepoTags", tags);
+        w.WriteString("Name", image.Reference.Name);
+        w.WriteString("Digest", image.Digest.ToString());
+        w.WriteStrings("RepoTags", image.Tags);
         Copy(w, "Created", config, "created");
         w.WriteString("DockerVersion", config.TryGetProperty("docker_version", out var dv) ? dv.GetString() : "");
         Copy(w, "Labels", inner, "Labels");
@@ -151,16 +127,6 @@ public static class RemoteCommands
         else w.WriteNullValue();
     }
 
-    /// <summary>A registry as login takes it: "host[:port]", also from a URL or a reference.</summary>
-    private static string RegistryHost(string value)
-    {
-        var v = value;
-        if (v.StartsWith("https://", StringComparison.Ordinal)) v = v[8..];
-        else if (v.StartsWith("http://", StringComparison.Ordinal)) v = v[7..];
-        v = v.Split('/')[0];
-        return v is "index.docker.io" or "registry-1.docker.io" ? "docker.io" : v;
-    }
-
     public static string Prompt(string label, bool echo = true)
     {
         if (Console.IsInputRedirected) return Console.In.ReadLine() ?? "";
@@ -171,11 +137,5 @@ public static class RemoteCommands
             if (k.Key == ConsoleKey.Backspace) { if (s.Length > 0) s.Length--; } else s.Append(k.KeyChar);
         Console.Error.WriteLine();
         return s.ToString();
-    }
-
-    private static Task<int> Run(Func<int> body)
-    {
-        try { return Task.FromResult(body()); }
-        catch (Exception e) { return Task.FromResult(Cli.Fail(e)); }
     }
 }

@@ -14,15 +14,18 @@ public static class SpaceCommands
         var container = new Argument<string>("CONTAINER");
         var output = new Option<string?>("--output", "-o") { Description = "Tar file to write (default: standard output)" };
         var cmd = new Command("export", "Export a container's merged filesystem as a tar") { container, output };
-        cmd.SetAction(p => Cli.WithStore(p, store =>
+        cmd.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
-            var containers = new ContainerStore(store, p.GetValue(Cli.DriverOption));
-            var c = containers.Resolve(p.GetValue(container)!);
-            var path = p.GetValue(output);
-            if (path is null && !Console.IsOutputRedirected) throw StrataException.BadArgument("refusing to write a tar to a terminal: use --output or redirect");
             // Read through the managed union view: no mount, no privilege needed.
-            using var stream = path is null ? Console.OpenStandardOutput() : new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-            containers.Export(c, stream);
+            if (p.GetValue(output) is { } path)
+            {
+                await engine.ExportAsync(p.GetValue(container)!, path, ct);
+                return 0;
+            }
+            var c = await engine.GetContainerAsync(p.GetValue(container)!, ct);
+            if (!Console.IsOutputRedirected) throw StrataException.BadArgument("refusing to write a tar to a terminal: use --output or redirect");
+            using var stdout = Console.OpenStandardOutput();
+            await engine.ExportAsync(c.Id, stdout, ct);
             return 0;
         }));
         return cmd;
@@ -33,9 +36,9 @@ public static class SpaceCommands
         var verbose = new Option<bool>("--verbose", "-v") { Description = "Per image and per container" };
         var format = new Option<string?>("--format") { Description = "table (default) or json" };
         var cmd = new Command("df", "Show disk usage: images, shared and unique sizes, containers") { verbose, format };
-        cmd.SetAction(p => Cli.WithStore(p, store =>
+        cmd.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
-            var report = SpaceUsage.Measure(store, new ContainerStore(store, p.GetValue(Cli.DriverOption), recordDriver: false));
+            var report = await engine.DiskUsageAsync(ct);
             var (images, containers) = (report.Images, report.Containers);
             long imagesSize = report.ImagesTotal;
             long reclaimable = report.ImagesReclaimable;
@@ -58,9 +61,9 @@ public static class SpaceCommands
             }
             it.Write(Console.Out);
             Console.WriteLine("\nContainers space usage:\n");
-            var ct = new Table("CONTAINER ID", "IMAGE", "SIZE", "NAMES");
-            foreach (var c in containers) ct.Add(c.Container.Id[..12], c.Container.ImageId.Short, Humanize.Size(c.Size), c.Container.Name);
-            ct.Write(Console.Out);
+            var table = new Table("CONTAINER ID", "IMAGE", "SIZE", "NAMES");
+            foreach (var c in containers) table.Add(c.Container.Id[..12], c.Container.ImageId.Short, Humanize.Size(c.Size), c.Container.Name);
+            table.Write(Console.Out);
             return 0;
         }));
         return cmd;

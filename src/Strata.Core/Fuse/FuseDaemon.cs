@@ -13,23 +13,25 @@ public static class FuseDaemon
     public const string ChildFlag = "--strata-overlay-child";
 
     /// <summary>
-    /// The strata executable: this process when it is strata, else $STRATA_BIN (a library host such as the tests),
+    /// The strata executable: the one given, else this process when it is strata (or dotnet running strata.dll),
     /// else strata on the PATH.
     /// </summary>
-    public static (string File, string[] Prefix) Executable()
+    public static (string File, string[] Prefix) Executable(string? program)
     {
+        if (program is not null) return (program, []);
         var self = Environment.ProcessPath;
         var name = self is null ? "" : Path.GetFileNameWithoutExtension(self);
         if (name is "strata" or "strata-overlay") return (self!, []);
         var strataDll = Path.Combine(AppContext.BaseDirectory, "strata.dll");
         if (name == "dotnet" && File.Exists(strataDll)) return (self!, [strataDll]);
-        return (Environment.GetEnvironmentVariable("STRATA_BIN") is { Length: > 0 } bin ? bin : "strata", []);
+        return ("strata", []);
     }
 
+    /// <param name="program">The strata executable to serve the mount (null: see <see cref="Executable"/>).</param>
     /// <param name="overlayArgs">strata-overlay's command line (options and mount point).</param>
-    public static void Start(IReadOnlyList<string> overlayArgs, string mountPoint)
+    public static void Start(string? program, IReadOnlyList<string> overlayArgs, string mountPoint)
     {
-        var (file, prefix) = Executable();
+        var (file, prefix) = Executable(program);
         var psi = new ProcessStartInfo(file) { RedirectStandardError = true, RedirectStandardOutput = true, RedirectStandardInput = true };
         foreach (var a in prefix.Append("overlay-mount").Concat(overlayArgs).Append(ChildFlag)) psi.ArgumentList.Add(a);
         using var process = Process.Start(psi) ?? throw new StrataException(ErrorKind.Internal, $"could not start {file}");

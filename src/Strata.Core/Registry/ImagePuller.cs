@@ -39,7 +39,7 @@ public sealed class ImagePuller(StrataStore store, LayerStore? layers, RegistryO
             var manifestDesc = store.Content.Put(manifestDoc.MediaType, manifestDoc.Raw);
             string? name = reference.Tag is not null ? reference.ToString() : null;
             var loaded = new ImageImporter(store, NoBlobs.Instance).ImportManifest(manifestDesc, name is null ? [] : [name], null);
-            BlobSources.Record(store.Db, reference.Registry, reference.Repository,
+            store.BlobSources.Add(reference.Registry, reference.Repository,
                 manifest.Layers.Select(l => l.Digest).Append(manifest.Config.Digest));
             return new PullResult(loaded.Id, manifestDesc.Digest, name);
         }

@@ -48,7 +48,7 @@ public sealed class ImagePusher(StrataStore store, RegistryOptions options, ITra
                     progress.Status(blob.Digest, "Already exists", final: true);
                     return;
                 }
-                var from = BlobSources.Find(store.Db, blob.Digest, destination.Registry, destination.Repository);
+                var from = store.BlobSources.Find(blob.Digest, destination.Registry, destination.Repository);
                 var how = await BlobUploader.UploadAsync(repo, blob, store.Content, from, progress, cancellationToken).ConfigureAwait(false);
                 progress.Status(blob.Digest, how, final: true);
             }
@@ -62,7 +62,7 @@ public sealed class ImagePusher(StrataStore store, RegistryOptions options, ITra
         await repo.PutManifestAsync(destination.Tag ?? destination.Digest!.Value.ToString(), raw, mediaType, cancellationToken).ConfigureAwait(false);
         if (destination.Digest is { } wanted && wanted != manifestDigest)
             throw StrataException.Invalid($"the pushed manifest is {manifestDigest}, not the {wanted} the destination names");
-        BlobSources.Record(store.Db, destination.Registry, destination.Repository, blobs.Select(b => b.Digest));
+        store.BlobSources.Add(destination.Registry, destination.Repository, blobs.Select(b => b.Digest));
         progress.Message($"Writing manifest {manifestDigest.Short} to {destination}");
         return new PushResult(manifestDigest, raw.Length, mediaType);
     }

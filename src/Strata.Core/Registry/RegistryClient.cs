@@ -29,7 +29,15 @@ public sealed class RegistryClient : IDisposable
     {
         Registry = registry;
         _options = options;
-        _credentials = options.Credentials ?? AuthFile.Find(registry, options.AuthFilePath);
+        _credentials = options.Credentials ?? AuthFile.Find(registry, options.AuthFiles);
+        _http = options.HttpHandler is { } given
+            ? new HttpClient(given, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan }
+            : new HttpClient(OwnHandler(options), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("strata", "0.1"));
+    }
+
+    private static SocketsHttpHandler OwnHandler(RegistryOptions options)
+    {
         var handler = new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
@@ -41,8 +49,7 @@ public sealed class RegistryClient : IDisposable
 #pragma warning disable CA5359 // --tls-verify=false asks for exactly this, as podman's does.
         if (options.TlsVerify == false) handler.SslOptions.RemoteCertificateValidationCallback = (_, _, _, _) => true;
 #pragma warning restore CA5359
-        _http = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
-        _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("strata", "0.1"));
+        return handler;
     }
 
     /// <summary>The registry as named in references (docker.io, localhost:5000, ...).</summary>

@@ -23,24 +23,28 @@ public sealed record RegistryOptions
     /// <summary>--creds; otherwise the auth file's entry for the registry, if any.</summary>
     public RegistryCredentials? Credentials { get; init; }
 
-    /// <summary>--authfile; otherwise the default auth files (see <see cref="AuthFile"/>).</summary>
-    public string? AuthFilePath { get; init; }
+    /// <summary>Where credentials are looked up when <see cref="Credentials"/> is null, and where login keeps them; null: nowhere.</summary>
+    public AuthFiles? AuthFiles { get; init; }
+
+    /// <summary>
+    /// Sends every registry request (tests, proxies, custom TLS); null: Strata's own. It must not follow redirects
+    /// (Strata follows them itself, dropping credentials on the way to another host). Not disposed by Strata.
+    /// </summary>
+    public HttpMessageHandler? HttpHandler { get; init; }
 
     /// <summary>Attempts after the first for a transient failure (connection lost, 429, 5xx).</summary>
-    public int Retries { get; init; } = EnvInt("STRATA_REGISTRY_RETRIES", 4);
+    public int Retries { get; init; } = 4;
 
     /// <summary>The first backoff; it doubles each attempt (a Retry-After answer wins).</summary>
-    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(EnvInt("STRATA_REGISTRY_RETRY_DELAY_MS", 500));
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>A transfer that moves no byte for this long is dropped and retried.</summary>
-    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(EnvInt("STRATA_REGISTRY_STALL_TIMEOUT", 60));
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Blobs up to this size are uploaded in one PUT; larger ones in PATCH chunks of this size.</summary>
-    public long ChunkSize { get; init; } = EnvInt("STRATA_REGISTRY_CHUNK_SIZE", 32 << 20) is > 0 and var c ? c : 32 << 20;
+    public long ChunkSize { get; init; } = 32 << 20;
 
     /// <summary>Blobs moved at once.</summary>
     public int Parallelism { get; init; } = 6;
 
-    private static int EnvInt(string name, int fallback) =>
-        int.TryParse(Environment.GetEnvironmentVariable(name), out var v) && v >= 0 ? v : fallback;
 }

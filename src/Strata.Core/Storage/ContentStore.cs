@@ -9,13 +9,20 @@ namespace Strata.Storage;
 /// </summary>
 public sealed class ContentStore
 {
-    public ContentStore(string root)
+    private ContentStore(string root)
     {
         Root = root;
         BlobsDirectory = Path.Combine(root, "blobs");
         IngestDirectory = Path.Combine(root, "ingest");
-        Directory.CreateDirectory(Path.Combine(BlobsDirectory, Digest.Sha256Algorithm));
-        Directory.CreateDirectory(IngestDirectory);
+    }
+
+    /// <summary>The content store at root, with the directories blobs and ingest files go to made if missing.</summary>
+    public static ContentStore Open(string root)
+    {
+        var store = new ContentStore(root);
+        Directory.CreateDirectory(Path.Combine(store.BlobsDirectory, Digest.Sha256Algorithm));
+        Directory.CreateDirectory(store.IngestDirectory);
+        return store;
     }
 
     public string Root { get; }

@@ -8,6 +8,8 @@ public static class GarbageCollector
     public static (int Blobs, long Bytes) Collect(StrataStore store)
     {
         using var exclusive = StoreLock.Exclusive(store.Root);
+        // A crashed writer leaves at most an ingest file; nothing visible refers to it.
+        store.Content.CleanIngest(TimeSpan.FromHours(1));
         // One pass over the images marks both what they reference: blobs, and the layer chains they stack.
         var live = new HashSet<Digest>();
         var liveChains = new HashSet<string>(StringComparer.Ordinal);
@@ -38,18 +40,13 @@ public static class GarbageCollector
     {
         var home = Path.Combine(store.Root, "overlay");
         long freed = 0;
-        using var cmd = store.Db.Command("SELECT chain_id, dir, link, size FROM layers", null);
-        var dead = new List<(string Chain, string Dir, string Link, long Size)>();
-        using (var r = cmd.ExecuteReader())
-            while (r.Read())
-                if (!live.Contains(r.GetString(0))) dead.Add((r.GetString(0), r.GetString(1), r.GetString(2), r.GetInt64(3)));
-        foreach (var (chain, dir, link, size) in dead)
+        foreach (var layer in store.Layers.List().Where(l => !live.Contains(l.ChainId.ToString())))
         {
             // Row first: a crash after it leaves only an unnamed directory, never a row without its files.
-            store.Db.Execute("DELETE FROM layers WHERE chain_id = $c", null, ("$c", chain));
-            File.Delete(Path.Combine(home, "l", link));
-            if (Directory.Exists(Path.Combine(home, dir))) Directory.Delete(Path.Combine(home, dir), recursive: true);
-            freed += size;
+            store.Layers.Delete(layer.ChainId);
+            File.Delete(Path.Combine(home, "l", layer.Link));
+            if (Directory.Exists(Path.Combine(home, layer.Dir))) Directory.Delete(Path.Combine(home, layer.Dir), recursive: true);
+            freed += layer.Size;
         }
         // Flattened bottoms of very deep stacks (overlay/flat-CHAINID) go with their chain.
         if (Directory.Exists(home))

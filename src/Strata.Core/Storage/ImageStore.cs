@@ -6,7 +6,7 @@ using Strata.Oci;
 namespace Strata.Storage;
 
 /// <summary>Image records and their names. Content lives in the <see cref="ContentStore"/>; this is the index.</summary>
-public sealed class ImageStore(MetadataDb db)
+internal sealed class ImageStore(MetadataDb db)
 {
     /// <summary>Records an image and moves the given names to it, in one transaction.</summary>
     public void Put(Digest id, Digest manifestDigest, string manifestMediaType, DateTimeOffset? created, long size, IEnumerable<string> names)

@@ -6,97 +6,36 @@ namespace Strata.Storage;
 /// The store's metadata in SQLite (WAL): transactions keep several strata processes on one root consistent,
 /// and a kill -9 at any moment leaves either the old or the new state.
 /// </summary>
-public sealed class MetadataDb : IDisposable
+internal sealed class MetadataDb : IDisposable
 {
-    private const int SchemaVersion = 4;
     private readonly SqliteConnection _connection;
 
-    public MetadataDb(string path)
+    private MetadataDb(SqliteConnection connection) => _connection = connection;
+
+    /// <summary>Opens (or makes) the database and brings its schema up to date (one pragma read when it is).</summary>
+    public static MetadataDb Open(string path)
     {
-        _connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        var db = new MetadataDb(new SqliteConnection(new SqliteConnectionStringBuilder
         {
             DataSource = path,
             Mode = SqliteOpenMode.ReadWriteCreate,
             Pooling = false,
             DefaultTimeout = 30,
-        }.ToString());
-        _connection.Open();
-        Execute("PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
-        Migrate();
+        }.ToString()));
+        try
+        {
+            db._connection.Open();
+            db.Execute("PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+            MetadataSchema.Migrate(db);
+            return db;
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
     }
 
-    public SqliteConnection Connection => _connection;
-
-    private void Migrate()
-    {
-        // The common case reads one pragma and takes no write lock, so readers never queue behind each other.
-        if ((long)(Scalar("PRAGMA user_version") ?? 0L) == SchemaVersion) return;
-        using var tx = _connection.BeginTransaction(deferred: false);
-        long version = (long)(Scalar("PRAGMA user_version", tx) ?? 0L);
-        if (version < 1)
-        {
-            Execute("""
-                CREATE TABLE images (
-                    id TEXT PRIMARY KEY,
-                    manifest_digest TEXT NOT NULL,
-                    manifest_media_type TEXT NOT NULL,
-                    created TEXT,
-                    size INTEGER NOT NULL,
-                    added TEXT NOT NULL);
-                CREATE TABLE names (
-                    name TEXT PRIMARY KEY,
-                    image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
-                    added TEXT NOT NULL);
-                CREATE INDEX names_image ON names(image_id);
-                CREATE TABLE layer_info (
-                    blob_digest TEXT PRIMARY KEY,
-                    diff_id TEXT NOT NULL,
-                    uncompressed_size INTEGER NOT NULL);
-                """, tx);
-        }
-        if (version < 2)
-        {
-            // Layers unpacked once per ChainID; containers are a writable layer on an image; mounts are counted.
-            Execute("""
-                CREATE TABLE layers (
-                    chain_id TEXT PRIMARY KEY,
-                    parent TEXT,
-                    diff_id TEXT NOT NULL,
-                    dir TEXT NOT NULL UNIQUE,
-                    link TEXT NOT NULL UNIQUE,
-                    size INTEGER NOT NULL);
-                CREATE TABLE containers (
-                    id TEXT PRIMARY KEY,
-                    name TEXT NOT NULL UNIQUE,
-                    image_id TEXT NOT NULL,
-                    top_layer TEXT,
-                    created TEXT NOT NULL);
-                CREATE TABLE mounts (
-                    target TEXT PRIMARY KEY,
-                    count INTEGER NOT NULL);
-                """, tx);
-        }
-        if (version < 3)
-        {
-            Execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);", tx);
-        }
-        if (version < 4)
-        {
-            // Where a blob is known to live, so a push to another repository of that registry can mount it.
-            Execute("""
-                CREATE TABLE blob_sources (
-                    digest TEXT NOT NULL,
-                    registry TEXT NOT NULL,
-                    repository TEXT NOT NULL,
-                    PRIMARY KEY (digest, registry, repository));
-                """, tx);
-        }
-        if (version > SchemaVersion)
-            throw new Errors.StrataException(Errors.ErrorKind.FailedPrecondition,
-                $"the store was written by a newer strata (schema {version} > {SchemaVersion})");
-        Execute($"PRAGMA user_version = {SchemaVersion}", tx);
-        tx.Commit();
-    }
 
     public SqliteTransaction BeginWrite() => _connection.BeginTransaction(deferred: false);
 

@@ -6,33 +6,35 @@ namespace Strata.Storage;
 /// <summary>One store root: content-addressed blobs plus the metadata that names them.</summary>
 public sealed class StrataStore : IDisposable
 {
-    private StrataStore(string root)
+    private StrataStore(string root, ContentStore content, MetadataDb db)
     {
         Root = root;
-        Directory.CreateDirectory(root);
-        Content = new ContentStore(root);
-        Db = new MetadataDb(Path.Combine(root, "strata.db"));
+        Content = content;
+        Db = db;
         Images = new ImageStore(Db);
-        // A crashed writer leaves at most an ingest file; nothing visible refers to it.
-        Content.CleanIngest(TimeSpan.FromHours(1));
+        Layers = new LayerRecords(Db);
+        Containers = new ContainerRecords(Db);
+        Mounts = new MountRecords(Db);
+        Settings = new StoreSettings(Db);
+        BlobSources = new BlobSourceRecords(Db);
     }
 
     public string Root { get; }
     public ContentStore Content { get; }
-    public MetadataDb Db { get; }
-    public ImageStore Images { get; }
+    internal MetadataDb Db { get; }
+    internal ImageStore Images { get; }
+    internal LayerRecords Layers { get; }
+    internal ContainerRecords Containers { get; }
+    internal MountRecords Mounts { get; }
+    internal StoreSettings Settings { get; }
+    internal BlobSourceRecords BlobSources { get; }
 
-    public static StrataStore Open(string? root = null) => new(root ?? DefaultRoot());
-
-    /// <summary>As podman: /var/lib/strata for root, else under the user's XDG data directory.</summary>
-    public static string DefaultRoot()
+    /// <summary>Opens (or makes) the store at root: its directories and its metadata database, migrated if it is old.</summary>
+    public static StrataStore Open(string root)
     {
-        if (Environment.GetEnvironmentVariable("STRATA_ROOT") is { Length: > 0 } env) return env;
-        if (Environment.UserName == "root") return "/var/lib/strata";
-        var data = Environment.GetEnvironmentVariable("XDG_DATA_HOME");
-        if (string.IsNullOrEmpty(data))
-            data = Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share");
-        return Path.Combine(data, "strata");
+        Directory.CreateDirectory(root);
+        var content = ContentStore.Open(root);
+        return new StrataStore(root, content, MetadataDb.Open(Path.Combine(root, "strata.db")));
     }
 
     /// <summary>Finds an image by name, full or short ID, or manifest digest.</summary>

@@ -15,13 +15,14 @@ public sealed class ContainerStore
 
     /// <param name="requestedDriver">--driver: null takes the store's (or, for a new store, the best available).</param>
     /// <param name="recordDriver">False for commands that only look (rmi, df): they must not fix a new store's driver.</param>
-    public ContainerStore(StrataStore store, string? requestedDriver = null, bool recordDriver = true)
+    /// <param name="overlayProgram">The strata executable that serves FUSE mounts (null: see <see cref="Fuse.FuseDaemon"/>).</param>
+    public ContainerStore(StrataStore store, StorageDriver? requestedDriver = null, bool recordDriver = true, string? overlayProgram = null)
     {
         _store = store;
         Home = Path.Combine(store.Root, "containers");
         Directory.CreateDirectory(Home);
         var kind = StorageDrivers.Resolve(store, requestedDriver, recordDriver);
-        Driver = kind == StorageDriver.Vfs ? new VfsDriver() : new OverlayDriver(store, Path.Combine(store.Root, "overlay"), fuse: kind == StorageDriver.Fuse, rootless: StorageDrivers.IsRootless(store));
+        Driver = kind == StorageDriver.Vfs ? new VfsDriver() : new OverlayDriver(store, Path.Combine(store.Root, "overlay"), fuse: kind == StorageDriver.Fuse, rootless: StorageDrivers.IsRootless(store), overlayProgram);
         Layers = new LayerStore(store, Driver);
     }
 
@@ -34,14 +35,10 @@ public sealed class ContainerStore
         if (name is not null && !IsValidName(name)) throw StrataException.BadArgument($"invalid container name \"{name}\": [a-zA-Z0-9][a-zA-Z0-9_.-]*");
         var stack = Layers.EnsureImage(image, progress);
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
-        var c = new Container(id, name ?? DefaultName(id), image.Id, DateTimeOffset.UtcNow, Path.Combine(Home, id));
+        var record = new ContainerRecord(id, name ?? DefaultName(id), image.Id, DateTimeOffset.UtcNow);
+        var c = ToContainer(record);
         Driver.Prepare(c, TopFirst(stack));
-        try
-        {
-            _store.Db.Execute("INSERT INTO containers(id, name, image_id, created) VALUES ($id, $n, $img, $c)", null,
-                ("$id", c.Id), ("$n", c.Name), ("$img", image.Id.ToString()), ("$c", c.Created.ToString("O", CultureInfo.InvariantCulture)));
-        }
-        catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode == 19)
+        if (!_store.Containers.TryAdd(record))
         {
             Directory.Delete(c.Directory, recursive: true);
             throw new StrataException(ErrorKind.AlreadyExists, $"the container name \"{c.Name}\" is already in use");
@@ -49,17 +46,19 @@ public sealed class ContainerStore
         return c;
     }
 
-    public IReadOnlyList<Container> List() => Query("", null);
+    public IReadOnlyList<Container> List() => _store.Containers.List().Select(ToContainer).ToList();
+
+    private Container ToContainer(ContainerRecord r) => new(r.Id, r.Name, r.ImageId, r.Created, Path.Combine(Home, r.Id));
 
     /// <summary>By name, full ID or unique ID prefix.</summary>
     public Container Resolve(string nameOrId)
     {
-        var byName = Query("WHERE name = $p", nameOrId);
-        if (byName.Count == 1) return byName[0];
-        var byId = nameOrId.Length >= 3 && nameOrId.All(char.IsAsciiHexDigitLower) ? Query("WHERE id >= $p AND id < $p || 'g'", nameOrId) : [];
+        var byName = _store.Containers.ByName(nameOrId);
+        if (byName.Count == 1) return ToContainer(byName[0]);
+        var byId = nameOrId.Length >= 3 && nameOrId.All(char.IsAsciiHexDigitLower) ? _store.Containers.ByIdPrefix(nameOrId) : [];
         return byId.Count switch
         {
-            1 => byId[0],
+            1 => ToContainer(byId[0]),
             0 => throw StrataException.NotFound($"no such container: {nameOrId}"),
             _ => throw new StrataException(ErrorKind.Conflict, $"container ID prefix {nameOrId} is ambiguous"),
         };
@@ -114,22 +113,8 @@ public sealed class ContainerStore
             if (!force) throw new StrataException(ErrorKind.Conflict, $"container {c.Name} is mounted: umount it or use --force");
             Driver.Unmount(c, force: true);
         }
-        _store.Db.Execute("DELETE FROM containers WHERE id = $id", null, ("$id", c.Id));
+        _store.Containers.Delete(c.Id);
         if (Directory.Exists(c.Directory)) Directory.Delete(c.Directory, recursive: true);
-    }
-
-    private List<Container> Query(string where, string? p)
-    {
-        using var cmd = _store.Db.Command($"SELECT id, name, image_id, created FROM containers {where} ORDER BY created DESC", null, ("$p", p));
-        using var r = cmd.ExecuteReader();
-        var list = new List<Container>();
-        while (r.Read())
-        {
-            var id = r.GetString(0);
-            list.Add(new Container(id, r.GetString(1), Oci.Digest.Parse(r.GetString(2)),
-                DateTimeOffset.Parse(r.GetString(3), CultureInfo.InvariantCulture), Path.Combine(Home, id)));
-        }
-        return list;
     }
 
     private static bool IsValidName(string name) =>
@@ -143,6 +128,6 @@ public sealed class ContainerStore
     {
         var b = Convert.FromHexString(id[..4]);
         var name = $"{Adjectives[b[0] % Adjectives.Length]}_{Nouns[b[1] % Nouns.Length]}";
-        return Query("WHERE name = $p", name).Count == 0 ? name : $"{name}_{id[..6]}";
+        return _store.Containers.ByName(name).Count == 0 ? name : $"{name}_{id[..6]}";
     }
 }

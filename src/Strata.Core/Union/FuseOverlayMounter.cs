@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Strata.Fuse;
+using Strata.Storage;
 
 namespace Strata.Union;
 
@@ -8,7 +9,7 @@ namespace Strata.Union;
 /// Strata's FUSE union on the same overlay-form directories the kernel mounts: one strata-overlay daemon per
 /// mount, its log in the store's logs/ directory. Works without root (through fusermount3).
 /// </summary>
-public sealed class FuseOverlayMounter(string layersHome, string logsHome, bool userXattrs) : IUnionMounter
+public sealed class FuseOverlayMounter(string layersHome, string logsHome, bool userXattrs, string? program = null) : IUnionMounter
 {
     public void Mount(string target, IReadOnlyList<LayerInfo> stack, string? upper, string? work)
     {
@@ -17,7 +18,7 @@ public sealed class FuseOverlayMounter(string layersHome, string logsHome, bool 
         if (lowers.Count == 0) lowers.Add(Path.Combine(layersHome, "empty"));
         var options = "lowerdir=" + string.Join(':', lowers) + (upper is null ? "" : $",upperdir={upper},workdir={work}") + $",log={LogOf(target)}"
             + (userXattrs ? ",xattr_permissions=2" : ""); // the rootless form (markers in user.* with it)
-        FuseDaemon.Start(["-o", options, "strata", target], target);
+        FuseDaemon.Start(program, ["-o", options, "strata", target], target);
     }
 
     public void Unmount(string target) => FuseMount.Unmount(target);

@@ -1,5 +1,6 @@
 using Strata.Errors;
 using Strata.Native;
+using Strata.Storage;
 using static Strata.Native.Libc;
 
 namespace Strata.Union;

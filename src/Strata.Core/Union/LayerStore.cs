@@ -30,15 +30,7 @@ public sealed class LayerStore
 
     public string DiffDir(LayerInfo layer) => Path.Combine(Home, layer.Dir, "diff");
 
-    public LayerInfo? Get(Digest chainId)
-    {
-        using var cmd = _store.Db.Command("SELECT chain_id, parent, diff_id, dir, link, size FROM layers WHERE chain_id = $c", null, ("$c", chainId.ToString()));
-        using var r = cmd.ExecuteReader();
-        return r.Read()
-            ? new LayerInfo(Digest.Parse(r.GetString(0)), r.IsDBNull(1) ? null : Digest.Parse(r.GetString(1)), Digest.Parse(r.GetString(2)), r.GetString(3), r.GetString(4), r.GetInt64(5))
-            : null;
-    }
-
+    public LayerInfo? Get(Digest chainId) => _store.Layers.Get(chainId);
 
     /// <summary>The image's layers, base first, unpacking those the store does not have yet.</summary>
     public IReadOnlyList<LayerInfo> EnsureImage(LocalImage image, Action<string>? progress = null)
@@ -83,19 +75,15 @@ public sealed class LayerStore
         }
         var link = NewLink();
         File.CreateSymbolicLink(Path.Combine(Home, "l", link), $"../{dir}/diff");
-        long size = _store.Images.LayerSize(desc);
-        int added = _store.Db.Execute("""
-            INSERT INTO layers(chain_id, parent, diff_id, dir, link, size) VALUES ($c, $p, $d, $dir, $l, $s)
-            ON CONFLICT(chain_id) DO NOTHING
-            """, null, ("$c", chain.ToString()), ("$p", parent?.ToString()), ("$d", diffId.ToString()), ("$dir", dir), ("$l", link), ("$s", size));
-        if (added == 0)
+        var layer = new LayerInfo(chain, parent, diffId, dir, link, _store.Images.LayerSize(desc));
+        if (!_store.Layers.TryAdd(layer))
         {
             // Another strata process unpacked the same layer meanwhile: use theirs.
             File.Delete(Path.Combine(Home, "l", link));
             Directory.Delete(Path.Combine(Home, dir), recursive: true);
             return Get(chain) ?? throw new StrataException(ErrorKind.Internal, $"layer {chain} vanished");
         }
-        return new LayerInfo(chain, parent, diffId, dir, link, size);
+        return layer;
     }
 
     /// <summary>26 base32 characters, as moby's overlay2: 128 layers of "l/LINK:" fit in one page of mount options.</summary>

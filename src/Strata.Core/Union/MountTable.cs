@@ -21,8 +21,8 @@ public sealed class MountTable(StrataStore store, IUnionMounter mounter)
     public string Mount(string target, IReadOnlyList<LayerInfo> stack, string? upper = null, string? work = null)
     {
         Directory.CreateDirectory(target);
-        using var tx = store.Db.BeginWrite();
-        long count = store.Db.Scalar("SELECT count FROM mounts WHERE target = $t", tx, ("$t", target)) is long c ? c : 0;
+        using var tx = store.Mounts.BeginWrite();
+        long count = store.Mounts.Count(target, tx);
         if (Fuse.FuseMount.IsDead(target)) Fuse.FuseMount.Unmount(target);
         if (IsMounted(target))
         {
@@ -33,7 +33,7 @@ public sealed class MountTable(StrataStore store, IUnionMounter mounter)
             mounter.Mount(target, stack, upper, work);
             count = 1;
         }
-        store.Db.Execute("INSERT INTO mounts(target, count) VALUES ($t, $c) ON CONFLICT(target) DO UPDATE SET count = $c", tx, ("$t", target), ("$c", count));
+        store.Mounts.Set(target, count, tx);
         tx.Commit();
         return target;
     }
@@ -41,8 +41,8 @@ public sealed class MountTable(StrataStore store, IUnionMounter mounter)
     /// <summary>Drops one user; the last one (or force) unmounts. Returns whether it is unmounted now.</summary>
     public bool Unmount(string target, bool force = false)
     {
-        using var tx = store.Db.BeginWrite();
-        long count = store.Db.Scalar("SELECT count FROM mounts WHERE target = $t", tx, ("$t", target)) is long c ? c : 0;
+        using var tx = store.Mounts.BeginWrite();
+        long count = store.Mounts.Count(target, tx);
         bool mounted = IsMounted(target);
         count = mounted ? count - 1 : 0;
         bool dead = Fuse.FuseMount.IsDead(target);
@@ -50,11 +50,11 @@ public sealed class MountTable(StrataStore store, IUnionMounter mounter)
         {
             if (dead) Fuse.FuseMount.Unmount(target);
             else if (mounted) mounter.Unmount(target);
-            store.Db.Execute("DELETE FROM mounts WHERE target = $t", tx, ("$t", target));
+            store.Mounts.Delete(target, tx);
             tx.Commit();
             return true;
         }
-        store.Db.Execute("UPDATE mounts SET count = $c WHERE target = $t", tx, ("$t", target), ("$c", count));
+        store.Mounts.Set(target, count, tx);
         tx.Commit();
         return false;
     }
@@ -67,14 +67,10 @@ public sealed class MountTable(StrataStore store, IUnionMounter mounter)
     /// </summary>
     public void Sweep()
     {
-        var targets = new List<string>();
-        using (var cmd = store.Db.Command("SELECT target FROM mounts", null))
-        using (var r = cmd.ExecuteReader())
-            while (r.Read()) targets.Add(r.GetString(0));
-        foreach (var t in targets.Where(Fuse.FuseMount.IsDead))
+        foreach (var t in store.Mounts.Targets().Where(Fuse.FuseMount.IsDead))
         {
             Fuse.FuseMount.Unmount(t);
-            store.Db.Execute("DELETE FROM mounts WHERE target = $t", null, ("$t", t));
+            store.Mounts.Delete(t, null);
         }
     }
 }

@@ -19,14 +19,14 @@ public sealed class OverlayDriver : IStorageDriver
     private readonly bool _rootless;
 
     /// <param name="rootless">The store's layers are in <see cref="RootlessForm"/> (it was made without root).</param>
-    public OverlayDriver(StrataStore store, string layersHome, bool fuse = false, bool rootless = false)
+    public OverlayDriver(StrataStore store, string layersHome, bool fuse = false, bool rootless = false, string? overlayProgram = null)
     {
         _layersHome = layersHome;
         _rootless = rootless;
         if (rootless && !fuse)
             throw new StrataException(ErrorKind.FailedPrecondition, $"the store at {store.Root} was made without root: its layers mount with --driver fuse");
         Kind = fuse ? StorageDriver.Fuse : StorageDriver.Overlay;
-        Mounter = fuse ? new FuseOverlayMounter(layersHome, Path.Combine(store.Root, "logs"), rootless) : new KernelOverlayMounter(layersHome);
+        Mounter = fuse ? new FuseOverlayMounter(layersHome, Path.Combine(store.Root, "logs"), rootless, overlayProgram) : new KernelOverlayMounter(layersHome);
         Mounts = new MountTable(store, Mounter);
         Mounts.Sweep();
     }

@@ -24,12 +24,10 @@ public enum StorageDriver
 /// </summary>
 public static class StorageDrivers
 {
-    public static StorageDriver Resolve(StrataStore store, string? requested, bool record = true)
+    public static StorageDriver Resolve(StrataStore store, StorageDriver? wanted, bool record = true)
     {
-        StorageDriver? wanted = requested is null ? null : Parse(requested)
-            ?? throw StrataException.BadArgument($"unknown storage driver \"{requested}\" (overlay, fuse or vfs)");
-        using var tx = store.Db.BeginWrite();
-        if (store.Db.Scalar("SELECT value FROM settings WHERE key = 'driver'", tx) is string recorded && Parse(recorded) is { } have)
+        using var tx = store.Settings.BeginWrite();
+        if (store.Settings.Get(StoreSettings.Driver, tx) is { } recorded && Parse(recorded) is { } have)
         {
             if (wanted is { } w && Form(w) != Form(have))
                 throw new StrataException(ErrorKind.FailedPrecondition,
@@ -38,18 +36,18 @@ public static class StorageDrivers
         }
         var chosen = wanted ?? (OverlayAvailable() ? StorageDriver.Overlay : FuseAvailable() ? StorageDriver.Fuse : StorageDriver.Vfs);
         if (!record) return chosen;
-        store.Db.Execute("INSERT INTO settings(key, value) VALUES ('driver', $v)", tx, ("$v", Name(chosen)));
-        if (Form(chosen) == StorageDriver.Overlay && Libc.GetEuid() != 0)
-            store.Db.Execute("INSERT INTO settings(key, value) VALUES ('layer_form', 'rootless')", tx);
+        store.Settings.Add(StoreSettings.Driver, Name(chosen), tx);
+        if (Form(chosen) == StorageDriver.Overlay && Libc.GetEuid() != 0) store.Settings.Add(StoreSettings.LayerForm, "rootless", tx);
         tx.Commit();
         return chosen;
     }
 
     /// <summary>Whether the store's overlay layers were made without root (<see cref="Archive.RootlessForm"/>).</summary>
     public static bool IsRootless(StrataStore store) =>
-        store.Db.Scalar("SELECT value FROM settings WHERE key = 'layer_form'") is "rootless";
+        store.Settings.Get(StoreSettings.LayerForm) is "rootless";
 
-    private static StorageDriver? Parse(string name) => name switch
+    /// <summary>overlay, fuse or vfs, as --driver takes them; null for any other name.</summary>
+    public static StorageDriver? Parse(string name) => name switch
     {
         "overlay" => StorageDriver.Overlay,
         "vfs" => StorageDriver.Vfs,

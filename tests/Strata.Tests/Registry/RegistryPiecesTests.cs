@@ -31,14 +31,14 @@ public class RegistryPiecesTests : IDisposable
     [Fact]
     public void AuthFileStoresFindsAndRemovesAndAcceptsDockerStyleKeys()
     {
-        var path = Path.Combine(_dir, "auth.json");
+        var path = AuthFiles.Single(Path.Combine(_dir, "auth.json"));
         Directory.CreateDirectory(_dir);
-        File.WriteAllText(path, """{"auths":{"https://index.docker.io/v1/":{"auth":"ZG9jazpodWI="}},"credHelpers":{"x":"y"}}""");
+        File.WriteAllText(path.Write, """{"auths":{"https://index.docker.io/v1/":{"auth":"ZG9jazpodWI="}},"credHelpers":{"x":"y"}}""");
         Assert.Equal(new RegistryCredentials("dock", "hub"), AuthFile.Find("docker.io", path));
         AuthFile.Store("127.0.0.1:5000", new RegistryCredentials("u", "p:with:colons"), path);
         Assert.Equal(new RegistryCredentials("u", "p:with:colons"), AuthFile.Find("127.0.0.1:5000", path));
-        Assert.Contains("credHelpers", File.ReadAllText(path)); // what strata does not use is kept
-        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path));
+        Assert.Contains("credHelpers", File.ReadAllText(path.Write)); // what strata does not use is kept
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(path.Write));
         Assert.True(AuthFile.Remove("127.0.0.1:5000", path));
         Assert.False(AuthFile.Remove("127.0.0.1:5000", path));
         Assert.Null(AuthFile.Find("127.0.0.1:5000", path));
@@ -51,8 +51,21 @@ public class RegistryPiecesTests : IDisposable
         Directory.CreateDirectory(_dir);
         var path = Path.Combine(_dir, "auth.json");
         File.WriteAllText(path, "{not json");
-        var e = Assert.Throws<StrataException>(() => AuthFile.Find("x", path));
+        var e = Assert.Throws<StrataException>(() => AuthFile.Find("x", AuthFiles.Single(path)));
         Assert.Contains("invalid JSON", e.Message);
+    }
+
+    [Fact]
+    public void PodmanAuthFilesFollowTheEnvironmentGivenNotTheProcesses()
+    {
+        var env = new Dictionary<string, string?> { ["XDG_RUNTIME_DIR"] = "/run/user/7", ["DOCKER_CONFIG"] = "/d", ["REGISTRY_AUTH_FILE"] = "" };
+        var files = AuthFiles.Podman(n => env.GetValueOrDefault(n), "/home/u");
+        Assert.Equal(["/run/user/7/containers/auth.json", "/home/u/.config/containers/auth.json", "/d/config.json"], files.Read);
+        Assert.Equal("/run/user/7/containers/auth.json", files.Write);
+        env["REGISTRY_AUTH_FILE"] = "/a.json";
+        Assert.Equal("/a.json", AuthFiles.Podman(n => env.GetValueOrDefault(n), "/home/u").Write);
+        Assert.Equal("docker.io", RegistryHost.Normalize("https://index.docker.io/v1/"));
+        Assert.Equal("127.0.0.1:5000", RegistryHost.Normalize("http://127.0.0.1:5000/v2/"));
     }
 
     [Fact]

@@ -16,7 +16,7 @@ public class ContentStoreTests : IDisposable
     [Fact]
     public async Task IngestVerifiesAndPublishesAtomically()
     {
-        var store = new ContentStore(_root);
+        var store = ContentStore.Open(_root);
         var data = new byte[300_000];
         Random.Shared.NextBytes(data);
         var digest = Digest.Sha256(data);
@@ -30,7 +30,7 @@ public class ContentStoreTests : IDisposable
     [Fact]
     public async Task WrongDigestLeavesNothing()
     {
-        var store = new ContentStore(_root);
+        var store = ContentStore.Open(_root);
         var data = "hello"u8.ToArray();
         var wrong = Digest.Sha256("other"u8);
         var e = await Assert.ThrowsAsync<DigestMismatchException>(() => store.IngestAsync(new MemoryStream(data), wrong, data.Length, TestContext.Current.CancellationToken));
@@ -45,7 +45,7 @@ public class ContentStoreTests : IDisposable
     [InlineData(6)]   // longer than its descriptor
     public async Task WrongSizeLeavesNothing(int declared)
     {
-        var store = new ContentStore(_root);
+        var store = ContentStore.Open(_root);
         var data = "hello"u8.ToArray();
         var digest = Digest.Sha256(data);
         var e = await Assert.ThrowsAsync<StrataException>(() => store.IngestAsync(new MemoryStream(data), digest, declared, TestContext.Current.CancellationToken));
@@ -57,7 +57,7 @@ public class ContentStoreTests : IDisposable
     [Fact]
     public void ReadAllDetectsCorruptionOnDisk()
     {
-        var store = new ContentStore(_root);
+        var store = ContentStore.Open(_root);
         var desc = store.Put("x", "hello"u8);
         File.WriteAllText(store.BlobPath(desc.Digest), "jello");
         Assert.Throws<DigestMismatchException>(() => store.ReadAll(desc.Digest));

@@ -23,7 +23,7 @@ public class ResumableIngestTests : IDisposable
     [Fact]
     public void PartialBytesSurviveAndTheNextWriterContinuesFromThem()
     {
-        var store = new ContentStore(_root);
+        var store = ContentStore.Open(_root);
         var data = Data(700_000);
         var digest = Digest.Sha256(data);
         using (var first = store.OpenResumable(digest, data.Length)!)
@@ -48,7 +48,7 @@ public class ResumableIngestTests : IDisposable
     [Fact]
     public void WrongPartialBytesAreDiscardedAtCommit()
     {
-        var store = new ContentStore(_root);
+        var store = ContentStore.Open(_root);
         var data = Data(50_000);
         var digest = Digest.Sha256(data);
         using (var w = store.OpenResumable(digest, data.Length)!)
@@ -65,7 +65,7 @@ public class ResumableIngestTests : IDisposable
     [Fact]
     public void OversizedContentIsRefusedAndDiscarded()
     {
-        var store = new ContentStore(_root);
+        var store = ContentStore.Open(_root);
         var data = Data(1000);
         using (var w = store.OpenResumable(Digest.Sha256(data), 500)!)
         {
@@ -78,7 +78,7 @@ public class ResumableIngestTests : IDisposable
     [Fact]
     public void RestartDropsWhatWasThere()
     {
-        var store = new ContentStore(_root);
+        var store = ContentStore.Open(_root);
         var data = Data(10_000);
         var digest = Digest.Sha256(data);
         using (var w = store.OpenResumable(digest, data.Length)!) w.Write(data.AsSpan(0, 4000));
@@ -95,7 +95,7 @@ public class ResumableIngestTests : IDisposable
     [Fact]
     public async Task ASecondWriterWaitsForTheFirstAndFindsTheBlobStored()
     {
-        var store = new ContentStore(_root);
+        var store = ContentStore.Open(_root);
         var data = Data(20_000);
         var digest = Digest.Sha256(data);
         var first = store.OpenResumable(digest, data.Length)!;
@@ -113,7 +113,7 @@ public class ResumableIngestTests : IDisposable
     [Fact]
     public void CleanIngestKeepsALockedPartialAndRemovesAnAbandonedOne()
     {
-        var store = new ContentStore(_root);
+        var store = ContentStore.Open(_root);
         var a = Data(3000);
         var b = Data(4000);
         using var live = store.OpenResumable(Digest.Sha256(a), a.Length)!;

@@ -1,0 +1,53 @@
+using Strata.Oci;
+using Strata.Storage;
+using Strata.Union;
+
+namespace Strata.Engine;
+
+/// <summary>A stored image as inspect shows it: its record, documents as stored, and each layer's unpacked size.</summary>
+public sealed record ImageDetails(
+    ImageRecord Record,
+    ImageManifest Manifest,
+    ImageConfig Config,
+    ReadOnlyMemory<byte> RawManifest,
+    ReadOnlyMemory<byte> RawConfig,
+    IReadOnlyList<long?> LayerUncompressedSizes)
+{
+    public Digest Id => Record.Id;
+}
+
+/// <summary>What removing one image did: names taken off it, and its ID when the image itself went.</summary>
+public sealed record ImageRemoval(IReadOnlyList<string> Untagged, Digest? Deleted);
+
+/// <summary>What garbage collection freed.</summary>
+public sealed record PruneResult(int Blobs, long Bytes);
+
+/// <summary>A container as ps lists it.</summary>
+public sealed record ContainerSummary(Container Container, string ImageName, bool Mounted);
+
+/// <summary>What an import or a commit should name and say.</summary>
+public sealed record ImportOptions
+{
+    /// <summary>A name for the new image (registry/repository:tag), or null for none.</summary>
+    public string? Reference { get; init; }
+
+    /// <summary>The history entry's comment.</summary>
+    public string? Comment { get; init; }
+
+    /// <summary>Fixes every timestamp (reproducible builds' SOURCE_DATE_EPOCH, in seconds).</summary>
+    public long? SourceDateEpoch { get; init; }
+}
+
+/// <summary>docker commit's options.</summary>
+public sealed record CommitOptions
+{
+    public string? Reference { get; init; }
+    public string? Message { get; init; }
+    public string? Author { get; init; }
+
+    /// <summary>Dockerfile instructions applied to the config (CMD, ENV, LABEL, ...).</summary>
+    public IReadOnlyList<string> Changes { get; init; } = [];
+
+    /// <summary>None by default, as podman keeps committed layers: saving or pushing can compress.</summary>
+    public Compression Compression { get; init; } = Compression.None;
+}

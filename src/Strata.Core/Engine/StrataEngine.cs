@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Strata.Storage;
+using Strata.Union;
+
+namespace Strata.Engine;
+
+/// <summary>
+/// Strata as a library: one object over one store root whose methods are the verbs of the <c>strata</c> command.
+/// It is the only way from a program (the CLI included) into the store: locks, in-use checks and garbage
+/// collection happen here, so every caller gets the same guarantees.
+/// </summary>
+/// <remarks>
+/// Construction does no I/O. Each call opens the store for itself (an SQLite connection, a few cheap checks) and
+/// closes it, so calls on one engine may run concurrently, from any threads, exactly as separate processes on one
+/// root do: SQLite transactions and advisory locks keep them consistent. Failures are <see cref="Errors.StrataException"/>
+/// with an <see cref="Errors.ErrorKind"/> to switch on.
+/// </remarks>
+public sealed partial class StrataEngine
+{
+    private readonly ILogger _log;
+
+    public StrataEngine(StrataEngineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(options.Root)) throw Errors.StrataException.BadArgument("the store root must not be empty");
+        Options = options with { Root = Path.GetFullPath(options.Root) };
+        _log = options.LoggerFactory?.CreateLogger("Strata") ?? NullLogger.Instance;
+    }
+
+    public StrataEngineOptions Options { get; }
+
+    /// <summary>The store root, made absolute.</summary>
+    public string Root => Options.Root;
+
+    /// <summary>Opens the store for one call; <paramref name="fixDriver"/> records a new store's driver, as any command with --driver does.</summary>
+    private StrataStore OpenStore(bool fixDriver = true)
+    {
+        var store = StrataStore.Open(Root);
+        try
+        {
+            if (fixDriver && Options.Driver is { } d) StorageDrivers.Resolve(store, d);
+            return store;
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The store's containers and layers under the chosen driver; <paramref name="recordDriver"/> false for calls that only look.</summary>
+    private ContainerStore Containers(StrataStore store, bool recordDriver = true) =>
+        new(store, Options.Driver, recordDriver, Options.OverlayProgram);
+
+    /// <summary>Blocking store work runs off the caller's thread, so an async host's threads are not held by disk I/O.</summary>
+    private static Task<T> Run<T>(Func<T> body, CancellationToken cancellationToken) =>
+        Task.Run(() =>
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            return body();
+        }, cancellationToken);
+}
