@@ -32,7 +32,7 @@ public static class OverlayProgram
     /// <summary>Starts the serving process and waits until its mount is up (or it failed, with its message).</summary>
     private static int StartInBackground(string[] args, OverlayMountOptions options)
     {
-        FuseDaemon.Start(args, options.MountPoint);
+        FuseDaemon.Start(null, args, options.MountPoint);
         return 0;
     }
 
@@ -40,7 +40,8 @@ public static class OverlayProgram
     {
         // The child tells its starter through stderr, then lets go of the starter's pipes: whoever ran the mount
         // (podman reads until EOF) must not wait on the daemon.
-        FuseOverlay.Serve(options, child ? () => { Console.Error.WriteLine("ready"); Console.Error.Flush(); } : null, detach: child);
+        FuseOverlay.Serve(options, child ? () => { Console.Error.WriteLine("ready"); Console.Error.Flush(); } : null, detach: child,
+            log: new Output.StderrLog("strata-fuse"), logRequestCounts: Environment.GetEnvironmentVariable("STRATA_FUSE_STATS") is not null);
         return 0;
     }
 }

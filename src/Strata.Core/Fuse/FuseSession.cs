@@ -1,6 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Strata.Errors;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Strata.Native;
 using static Strata.Fuse.FuseProtocol;
 
@@ -25,12 +27,16 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
     private readonly long[] _requests = new long[64];
     private int _disposed;
     private int _autoUnmountSocket = -1;
+    private readonly ILogger _log;
+    private readonly bool _logRequestCounts;
 
-    private FuseSession(IFuseFileSystem fs, int fd, string mountPoint)
+    private FuseSession(IFuseFileSystem fs, int fd, string mountPoint, ILogger log, bool logRequestCounts)
     {
         _fs = fs;
         _fd = fd;
         MountPoint = mountPoint;
+        _log = log;
+        _logRequestCounts = logRequestCounts;
     }
 
     public string MountPoint { get; }
@@ -44,11 +50,14 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
     /// <summary>Mounts <paramref name="fs"/> at <paramref name="mountPoint"/> (see <see cref="FuseMount"/>) and starts serving it.</summary>
     /// <param name="kernelChecksPermissions">default_permissions: off for a rootless view (see <see cref="FuseMount.Open"/>).</param>
     /// <param name="passthrough">Ask the kernel for FUSE passthrough (given to root only).</param>
-    public static FuseSession Mount(IFuseFileSystem fs, string mountPoint, string source, int threads = 2, bool kernelChecksPermissions = true, bool passthrough = true)
+    /// <param name="log">Where failed requests and lost backing files are told (one line each); null: nowhere.</param>
+    /// <param name="logRequestCounts">At the end, log how many requests of each kind came.</param>
+    public static FuseSession Mount(IFuseFileSystem fs, string mountPoint, string source, int threads = 2, bool kernelChecksPermissions = true,
+        bool passthrough = true, ILogger? log = null, bool logRequestCounts = false)
     {
         FuseProtocol.Check();
         var (fd, autoUnmount) = FuseMount.Open(mountPoint, source, kernelChecksPermissions);
-        var session = new FuseSession(fs, fd, mountPoint) { _autoUnmountSocket = autoUnmount, _passthrough = passthrough };
+        var session = new FuseSession(fs, fd, mountPoint, log ?? NullLogger.Instance, logRequestCounts) { _autoUnmountSocket = autoUnmount, _passthrough = passthrough };
         session.Start(threads);
         return session;
     }
@@ -304,7 +313,9 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
         Reply(h.Unique, error, output, error == 0 ? size : 0);
     }
 
-    private static void Log(string line) => Console.Error.WriteLine($"{DateTime.UtcNow:O} strata-fuse: {line}");
+#pragma warning disable CA2254 // the daemon's log is lines of text, read by people
+    private void Log(string line) => _log.LogWarning(line);
+#pragma warning restore CA2254
 
     /// <summary>A size probe (size 0) is answered with the size; a buffer too small with ERANGE.</summary>
     private static int XattrReply(int error, uint asked, int actual, Span<byte> body, out int size)
@@ -402,7 +413,7 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
         Wait();
         Libc.Close(_fd);
         (_fs as IDisposable)?.Dispose();
-        if (Environment.GetEnvironmentVariable("STRATA_FUSE_STATS") is not null)
+        if (_logRequestCounts)
             for (int i = 0; i < _requests.Length; i++) if (_requests[i] > 0) Log($"{(Opcode)i}: {_requests[i]}");
     }
 }
