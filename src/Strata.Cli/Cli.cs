@@ -64,7 +64,7 @@ public static class Cli
                 var engine = new StrataEngine(new StrataEngineOptions
                 {
                     Root = parse.GetValue(RootOption) ?? DefaultRoot(),
-                    Driver = parse.GetValue(DriverOption) is { } d ? StorageDrivers.Parse(d) : null,
+                    Driver = parse.GetValue(DriverOption) is { } d ? Enum.Parse<StorageDriver>(d, ignoreCase: true) : null,
                     Registry = registry?.Invoke(parse) ?? Commands.RegistryCommands.Defaults(),
                 });
                 return await body(parse, engine, ct).ConfigureAwait(false);

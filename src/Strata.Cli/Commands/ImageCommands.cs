@@ -23,7 +23,7 @@ public static partial class ImageCommands
             else
             {
                 using var stdin = Console.OpenStandardInput();
-                loaded = await engine.LoadAsync(stdin, "standard input", ct);
+                loaded = await engine.LoadFromStreamAsync(stdin, "standard input", ct);
             }
             foreach (var image in loaded)
             {
@@ -60,7 +60,7 @@ public static partial class ImageCommands
             if (f == SaveFormat.OciDir) throw StrataException.BadArgument("oci-dir needs --output DIR");
             if (!Console.IsOutputRedirected) throw StrataException.BadArgument("refusing to write an archive to a terminal: use --output or redirect");
             using var stdout = Console.OpenStandardOutput();
-            await engine.SaveAsync(list, stdout, f, ct);
+            await engine.SaveToStreamAsync(list, stdout, f, ct);
             return 0;
         }));
         return cmd;

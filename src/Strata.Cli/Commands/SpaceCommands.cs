@@ -25,7 +25,7 @@ public static class SpaceCommands
             var c = await engine.GetContainerAsync(p.GetValue(container)!, ct);
             if (!Console.IsOutputRedirected) throw StrataException.BadArgument("refusing to write a tar to a terminal: use --output or redirect");
             using var stdout = Console.OpenStandardOutput();
-            await engine.ExportAsync(c.Id, stdout, ct);
+            await engine.ExportToStreamAsync(c.Id, stdout, ct);
             return 0;
         }));
         return cmd;

@@ -2,7 +2,7 @@ using Strata.Native;
 
 namespace Strata.Archive;
 
-public sealed class ApplyOptions
+internal sealed class ApplyOptions
 {
     /// <summary>Apply owners from the layer (needs root); otherwise files belong to the caller.</summary>
     public bool PreserveOwnership { get; init; } = Libc.GetEuid() == 0;
@@ -20,7 +20,7 @@ public sealed class ApplyOptions
     public bool Rootless { get; init; }
 }
 
-public enum WhiteoutMode
+internal enum WhiteoutMode
 {
     /// <summary>Apply onto the lower layers' content: whiteouts delete, opaque markers empty directories.</summary>
     Remove,
@@ -32,7 +32,7 @@ public enum WhiteoutMode
     Overlay,
 }
 
-public sealed class ApplyResult
+internal sealed class ApplyResult
 {
     public long Entries { get; internal set; }
     public long Bytes { get; internal set; }

@@ -7,7 +7,7 @@ namespace Strata.Archive;
 /// Passes bytes through to or from <c>inner</c> and SHA-256-hashes and counts them on the way: wrap a source
 /// to hash what is read, or a sink to hash what is written. Use one direction per instance.
 /// </summary>
-public sealed class HashingStream(Stream inner, bool leaveOpen = false) : Stream
+internal sealed class HashingStream(Stream inner, bool leaveOpen = false) : Stream
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
 

@@ -7,7 +7,7 @@ namespace Strata.Archive;
 /// whiteouts and opaque markers hide lower content only, entries of this layer survive them, and every
 /// file-system operation stays inside the root whatever the archive says (see <see cref="LayerApplication"/>).
 /// </summary>
-public static class LayerApplier
+internal static class LayerApplier
 {
     public static ApplyResult Apply(string rootDirectory, IEnumerable<TarEntry> entries, ApplyOptions? options = null)
     {

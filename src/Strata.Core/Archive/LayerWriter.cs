@@ -4,7 +4,7 @@ using Strata.Archive.Tar;
 namespace Strata.Archive;
 
 /// <summary>Writes a layer blob in one streaming pass, hashing the tar (DiffID) and the compressed bytes together.</summary>
-public static class LayerWriter
+internal static class LayerWriter
 {
     /// <param name="sourceDateEpoch">When set, mtimes later than this are clamped to it (nanoseconds dropped), for reproducible layers.</param>
     public static LayerWriteResult Write(IEnumerable<TarEntry> entries, Stream output, Oci.Compression compression,

@@ -88,7 +88,7 @@ public sealed partial class StrataEngine
         }, cancellationToken);
 
     /// <summary>docker export: the container's merged tree as a tar, read without mounting.</summary>
-    public Task ExportAsync(string container, Stream output, CancellationToken cancellationToken = default) =>
+    public Task ExportToStreamAsync(string container, Stream output, CancellationToken cancellationToken = default) =>
         Run(() =>
         {
             using var store = OpenStore();
@@ -97,7 +97,7 @@ public sealed partial class StrataEngine
             return 0;
         }, cancellationToken);
 
-    /// <summary>docker export -o: as <see cref="ExportAsync(string, Stream, CancellationToken)"/>, into a file made only once the container is found.</summary>
+    /// <summary>docker export -o: as <see cref="ExportToStreamAsync"/>, into a file made only once the container is found.</summary>
     public Task ExportAsync(string container, string path, CancellationToken cancellationToken = default) =>
         Run(() =>
         {

@@ -18,7 +18,7 @@ public sealed partial class StrataEngine
         }, cancellationToken);
 
     /// <summary>Loads a docker-archive or oci-archive from a stream; <paramref name="sourceName"/> names it in errors.</summary>
-    public Task<IReadOnlyList<LoadedImage>> LoadAsync(Stream archive, string sourceName, CancellationToken cancellationToken = default) =>
+    public Task<IReadOnlyList<LoadedImage>> LoadFromStreamAsync(Stream archive, string sourceName, CancellationToken cancellationToken = default) =>
         Run(() =>
         {
             using var store = OpenStore();
@@ -36,7 +36,7 @@ public sealed partial class StrataEngine
         }, cancellationToken);
 
     /// <summary>Streams an archive (docker-archive or oci-archive) of images.</summary>
-    public Task SaveAsync(IReadOnlyList<string> images, Stream output, SaveFormat format, CancellationToken cancellationToken = default) =>
+    public Task SaveToStreamAsync(IReadOnlyList<string> images, Stream output, SaveFormat format, CancellationToken cancellationToken = default) =>
         Run(() =>
         {
             if (format == SaveFormat.OciDir) throw StrataException.BadArgument("an OCI layout directory is written to a path, not a stream");

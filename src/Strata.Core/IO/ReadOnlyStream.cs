@@ -1,7 +1,7 @@
 namespace Strata.IO;
 
 /// <summary>Base for forward-only read streams: everything but Read is refused.</summary>
-public abstract class ReadOnlyStream : Stream
+internal abstract class ReadOnlyStream : Stream
 {
     public override bool CanRead => true;
     public override bool CanSeek => false;

@@ -6,7 +6,7 @@ namespace Strata.Images;
 /// <summary>One row of `history`: a config history entry paired with its layer (empty_layer entries have none).</summary>
 public sealed record HistoryRow(Digest? Id, DateTimeOffset? Created, string CreatedBy, long Size, string Comment, bool Empty);
 
-public static class HistoryRows
+internal static class HistoryRows
 {
     /// <summary>Newest first, as docker prints it; the top row carries the image ID, older ones "missing".</summary>
     public static IReadOnlyList<HistoryRow> For(StrataStore store, LocalImage image)

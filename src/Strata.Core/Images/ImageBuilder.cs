@@ -7,7 +7,7 @@ using Strata.Storage;
 namespace Strata.Images;
 
 /// <summary>Makes new images in the store: a layer from a directory or a tar, then a config and manifest.</summary>
-public sealed class ImageBuilder(StrataStore store)
+internal sealed class ImageBuilder(StrataStore store)
 {
     /// <summary>Writes a layer (entries -> tar -> compression) into the store in one streaming pass.</summary>
     public Descriptor WriteLayer(IEnumerable<TarEntry> entries, Compression compression, long? sourceDateEpoch = null)

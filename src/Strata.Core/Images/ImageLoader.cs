@@ -10,7 +10,7 @@ namespace Strata.Images;
 /// Loads images from an OCI image layout (directory or tar) or a docker-save archive. Blobs are verified as
 /// they enter the store; the image record is written last, in one transaction, so a failed load names nothing.
 /// </summary>
-public sealed class ImageLoader(StrataStore store)
+internal sealed class ImageLoader(StrataStore store)
 {
     private const long MaxMetadataSize = 16 << 20;
 
@@ -177,7 +177,7 @@ public sealed class ImageLoader(StrataStore store)
 public sealed record LoadedImage(Digest Id, Digest ManifestDigest, IReadOnlyList<string> Names);
 
 /// <summary>Blobs already ingested into the store (archives are streamed in before their index is read).</summary>
-public sealed class StoreBlobSource(ContentStore content) : IBlobSource
+internal sealed class StoreBlobSource(ContentStore content) : IBlobSource
 {
     public Stream? TryOpen(Digest digest) => content.Exists(digest) ? content.OpenRead(digest) : null;
 }

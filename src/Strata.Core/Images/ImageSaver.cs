@@ -10,7 +10,7 @@ namespace Strata.Images;
 /// stored manifest bytes when they are OCI (same digests after a round trip); Docker schema2 images get the
 /// equivalent OCI manifest, and docker archives get uncompressed layers named by DiffID.
 /// </summary>
-public sealed class ImageSaver(StrataStore store)
+internal sealed class ImageSaver(StrataStore store)
 {
     public void Save(IReadOnlyList<(LocalImage Image, string? Name)> images, string output, SaveFormat format)
     {

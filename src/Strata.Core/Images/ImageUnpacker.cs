@@ -11,7 +11,7 @@ namespace Strata.Images;
 /// Unpacks an image's layers into a rootfs directory. Work happens in a hidden sibling directory that is
 /// renamed into place at the end, so a failure leaves the target as it was.
 /// </summary>
-public sealed class ImageUnpacker(StrataStore store)
+internal sealed class ImageUnpacker(StrataStore store)
 {
     public void Unpack(LocalImage image, string target, CancellationToken cancellationToken = default)
     {

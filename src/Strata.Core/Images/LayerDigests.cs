@@ -6,7 +6,7 @@ using Strata.Storage;
 namespace Strata.Images;
 
 /// <summary>Computes a layer blob's DiffID: the digest of its uncompressed tar, every byte.</summary>
-public static class LayerDigests
+internal static class LayerDigests
 {
     /// <summary>A stored layer blob's DiffID and uncompressed size: recorded once, computed (every byte) when not yet.</summary>
     public static (Digest DiffId, long UncompressedSize) Of(StrataStore store, Digest blob)

@@ -4,7 +4,7 @@ using Strata.Errors;
 namespace Strata.Native;
 
 /// <summary>A failed system call: which one, on what, and the errno text.</summary>
-public sealed class ErrnoException(int errno, string operation, string path)
+internal sealed class ErrnoException(int errno, string operation, string path)
     : StrataException(KindOf(errno), $"{operation} {path}: {Marshal.GetPInvokeErrorMessage(errno)}")
 {
     public int Number { get; } = errno;
@@ -18,7 +18,7 @@ public sealed class ErrnoException(int errno, string operation, string path)
     };
 }
 
-public static class Errno
+internal static class Errno
 {
     public const int EPERM = 1, ENOENT = 2, EINTR = 4, EBADF = 9, EACCES = 13, EEXIST = 17, EXDEV = 18, ENOTDIR = 20,
         EISDIR = 21, EINVAL = 22, ENOSPC = 28, ELOOP = 40, ENOTEMPTY = 39, ENODATA = 61, EOPNOTSUPP = 95, ENOSYS = 38,

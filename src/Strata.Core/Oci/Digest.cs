@@ -112,7 +112,7 @@ public readonly struct Digest : IEquatable<Digest>
     private static string Truncate(string s) => s.Length > 80 ? s[..80] + "..." : s;
 }
 
-public sealed class DigestJsonConverter : JsonConverter<Digest>
+internal sealed class DigestJsonConverter : JsonConverter<Digest>
 {
     public override Digest Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {

@@ -17,7 +17,7 @@ public sealed class ImageManifest
 }
 
 /// <summary>An OCI image index or a Docker manifest list.</summary>
-public sealed class ImageIndex
+internal sealed class ImageIndex
 {
     [JsonPropertyName("schemaVersion")] public int SchemaVersion { get; set; } = 2;
     [JsonPropertyName("mediaType")] public string? MediaType { get; set; }

@@ -1,7 +1,7 @@
 namespace Strata.Oci;
 
 /// <summary>The media types of the OCI image spec and Docker's schema2, and what they mean to a consumer.</summary>
-public static class MediaTypes
+internal static class MediaTypes
 {
     public const string OciLayoutHeader = "application/vnd.oci.layout.header.v1+json";
     public const string OciIndex = "application/vnd.oci.image.index.v1+json";

@@ -4,7 +4,7 @@ using Strata.Errors;
 namespace Strata.Oci;
 
 /// <summary>Parses OCI documents from raw bytes, with the checks the spec and its CVEs ask for.</summary>
-public static class OciDocuments
+internal static class OciDocuments
 {
     public static ImageManifest ParseManifest(ReadOnlySpan<byte> raw, string? expectedMediaType = null)
     {

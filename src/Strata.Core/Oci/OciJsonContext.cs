@@ -16,16 +16,16 @@ namespace Strata.Oci;
 [JsonSerializable(typeof(Dictionary<string, Dictionary<string, string>>))]
 [JsonSerializable(typeof(DocumentProbe))]
 [JsonSerializable(typeof(List<string>))]
-public sealed partial class OciJsonContext : JsonSerializerContext;
+internal sealed partial class OciJsonContext : JsonSerializerContext;
 
 /// <summary>The <c>oci-layout</c> file of an image layout.</summary>
-public sealed class OciLayoutHeader
+internal sealed class OciLayoutHeader
 {
     [JsonPropertyName("imageLayoutVersion")] public string ImageLayoutVersion { get; set; } = "1.0.0";
 }
 
 /// <summary>One entry of a <c>docker save</c> archive's manifest.json.</summary>
-public sealed class DockerArchiveManifestEntry
+internal sealed class DockerArchiveManifestEntry
 {
     [JsonPropertyName("Config")] public string Config { get; set; } = "";
     [JsonPropertyName("RepoTags")] public List<string>? RepoTags { get; set; }
@@ -34,7 +34,7 @@ public sealed class DockerArchiveManifestEntry
 }
 
 /// <summary>The fields that tell which kind of document a JSON blob is.</summary>
-public sealed class DocumentProbe
+internal sealed class DocumentProbe
 {
     [JsonPropertyName("schemaVersion")] public int? SchemaVersion { get; set; }
     [JsonPropertyName("mediaType")] public string? MediaType { get; set; }

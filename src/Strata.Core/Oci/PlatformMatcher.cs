@@ -14,7 +14,7 @@ public static class PlatformMatcher
         return new Platform { Os = parts[0], Architecture = parts[1], Variant = parts.Length == 3 ? parts[2] : null };
     }
 
-    public static Descriptor Select(ImageIndex index, Platform want, Digest indexDigest)
+    internal static Descriptor Select(ImageIndex index, Platform want, Digest indexDigest)
     {
         Descriptor? best = null;
         int bestScore = -1;

@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 namespace Strata.Registry;
 
 /// <summary>A WWW-Authenticate challenge: Basic realm=..., or Bearer realm=...,service=...,scope=...</summary>
-public sealed record AuthChallenge(string Scheme, string? Realm, string? Service, string? Scope)
+internal sealed record AuthChallenge(string Scheme, string? Realm, string? Service, string? Scope)
 {
     public bool IsBearer => Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase);
     public bool IsBasic => Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase);

@@ -10,7 +10,7 @@ namespace Strata.Registry;
 /// file, so a cut connection, a retry or a later process continues with a Range request from where they end;
 /// the blob becomes visible only when its size and digest check out, and a blob that fails the check is deleted.
 /// </summary>
-public static class BlobDownloader
+internal static class BlobDownloader
 {
     public static async Task DownloadAsync(RemoteRepository repo, Descriptor blob, ContentStore store, ITransferProgress progress, CancellationToken cancellationToken)
     {

@@ -11,7 +11,7 @@ namespace Strata.Registry;
 /// PUT for small blobs, PATCH chunks with Content-Range for large ones (resuming from the registry's own count
 /// after a failure), then the closing PUT with the digest.
 /// </summary>
-public static class BlobUploader
+internal static class BlobUploader
 {
     /// <summary>Returns "mounted from REPO" or "pushed".</summary>
     public static async Task<string> UploadAsync(RemoteRepository repo, Descriptor blob, ContentStore store, string? mountFrom,

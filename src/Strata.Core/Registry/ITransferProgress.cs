@@ -18,7 +18,7 @@ public interface ITransferProgress
     void Message(string line);
 }
 
-public sealed class NoProgress : ITransferProgress
+internal sealed class NoProgress : ITransferProgress
 {
     public static readonly NoProgress Instance = new();
     public void Begin(Descriptor blob, string kind) { }

@@ -13,7 +13,7 @@ public sealed record PullResult(Digest ImageId, Digest ManifestDigest, string? N
 /// the store lacks in parallel (each verified, resumable), unpacks the layers in order as they arrive, and
 /// names the image only when every layer's DiffID matched its config.
 /// </summary>
-public sealed class ImagePuller(StrataStore store, LayerStore? layers, RegistryOptions options, ITransferProgress progress)
+internal sealed class ImagePuller(StrataStore store, LayerStore? layers, RegistryOptions options, ITransferProgress progress)
 {
     public async Task<PullResult> PullAsync(ImageReference reference, Platform? platform, CancellationToken cancellationToken)
     {

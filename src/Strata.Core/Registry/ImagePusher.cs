@@ -20,7 +20,7 @@ public enum ManifestFormat
 /// manifest whose blobs are missing. The stored manifest's bytes go out unchanged unless the format changes
 /// or an uncompressed layer had to be compressed.
 /// </summary>
-public sealed class ImagePusher(StrataStore store, RegistryOptions options, ITransferProgress progress)
+internal sealed class ImagePusher(StrataStore store, RegistryOptions options, ITransferProgress progress)
 {
     public async Task<PushResult> PushAsync(LocalImage image, ImageReference destination, ManifestFormat format, CancellationToken cancellationToken)
     {

@@ -11,7 +11,7 @@ namespace Strata.Registry;
 /// Compressed once at gzip level 1 (pushes are CPU-bound at level 6, moby#48106) and kept in the store: later
 /// pushes of the same layer reuse the same blob, so its digest stays put.
 /// </summary>
-public static class LayerCompressor
+internal static class LayerCompressor
 {
     public static Descriptor Gzip(StrataStore store, Descriptor layer, Func<string, string> mediaTypeFor)
     {

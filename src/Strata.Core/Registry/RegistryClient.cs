@@ -14,7 +14,7 @@ namespace Strata.Registry;
 /// other hosts, and retries transient failures with backoff. Requests are built by a callback so a retry sends
 /// a fresh one (bodies included).
 /// </summary>
-public sealed class RegistryClient : IDisposable
+internal sealed class RegistryClient : IDisposable
 {
     private static readonly TimeSpan HeadersTimeout = TimeSpan.FromSeconds(60);
     private readonly HttpClient _http;

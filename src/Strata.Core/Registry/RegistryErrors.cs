@@ -5,7 +5,7 @@ using Strata.Errors;
 namespace Strata.Registry;
 
 /// <summary>Turns a failed registry answer into one clear line: status, the distribution error codes, what was asked.</summary>
-public static class RegistryErrors
+internal static class RegistryErrors
 {
     public static async Task<StrataException> FromResponseAsync(HttpResponseMessage response, string registry, string what, CancellationToken cancellationToken)
     {

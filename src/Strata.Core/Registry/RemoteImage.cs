@@ -4,7 +4,7 @@ using Strata.Oci;
 namespace Strata.Registry;
 
 /// <summary>An image as a registry serves it: the document a reference names, and the platform's manifest in it.</summary>
-public sealed record RemoteImage(RemoteManifest Top, RemoteManifest ManifestDocument, ImageManifest Manifest)
+internal sealed record RemoteImage(RemoteManifest Top, RemoteManifest ManifestDocument, ImageManifest Manifest)
 {
     /// <summary>Resolves a reference; an index (or Docker manifest list) yields the image for the platform.</summary>
     public static async Task<RemoteImage> ResolveAsync(RemoteRepository repo, ImageReference reference, Platform? platform, CancellationToken cancellationToken)

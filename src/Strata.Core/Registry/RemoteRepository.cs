@@ -7,13 +7,13 @@ using Strata.Oci;
 namespace Strata.Registry;
 
 /// <summary>A manifest or index as the registry served it: exact bytes, their digest and media type.</summary>
-public sealed record RemoteManifest(byte[] Raw, string MediaType, Digest Digest)
+internal sealed record RemoteManifest(byte[] Raw, string MediaType, Digest Digest)
 {
     public Descriptor Descriptor => new() { MediaType = MediaType, Digest = Digest, Size = Raw.Length };
 }
 
 /// <summary>One repository of a registry: the distribution API's manifest, blob and tag endpoints.</summary>
-public sealed class RemoteRepository(RegistryClient client, string repository)
+internal sealed class RemoteRepository(RegistryClient client, string repository)
 {
     private const int MaxManifestBytes = 4 << 20;
     private const int MaxConfigBytes = 32 << 20;

@@ -7,7 +7,7 @@ namespace Strata.Storage;
 /// Blobs addressed by digest under root/blobs/ALG/ENCODED. A blob becomes visible only by an atomic rename
 /// after its size and digest were checked while it streamed in, so readers never see a partial or wrong blob.
 /// </summary>
-public sealed class ContentStore
+internal sealed class ContentStore
 {
     private ContentStore(string root)
     {

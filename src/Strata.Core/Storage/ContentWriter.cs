@@ -10,7 +10,7 @@ namespace Strata.Storage;
 /// writer: its file (ingest/ALG-HEX.partial, locked while open) keeps the bytes so far for the next attempt,
 /// in this process or a later one, which re-hashes them and continues where they end.
 /// </summary>
-public sealed class ContentWriter : Stream
+internal sealed class ContentWriter : Stream
 {
     private readonly ContentStore _store;
     private readonly Digest? _expected;

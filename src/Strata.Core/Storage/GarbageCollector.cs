@@ -3,7 +3,7 @@ using Strata.Oci;
 namespace Strata.Storage;
 
 /// <summary>Mark and sweep over the content store: a blob stays while any image's manifest reaches it.</summary>
-public static class GarbageCollector
+internal static class GarbageCollector
 {
     public static (int Blobs, long Bytes) Collect(StrataStore store)
     {

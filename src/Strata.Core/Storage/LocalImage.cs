@@ -4,7 +4,7 @@ using Strata.Oci;
 namespace Strata.Storage;
 
 /// <summary>An image in the store with its manifest and config read and verified from content.</summary>
-public sealed class LocalImage
+internal sealed class LocalImage
 {
     private LocalImage(ImageRecord record, byte[] rawManifest, ImageManifest manifest, byte[] rawConfig, ImageConfig config)
     {

@@ -7,7 +7,7 @@ namespace Strata.Storage;
 /// their record is committed; garbage collection holds it exclusive, so it never deletes a blob that a
 /// concurrent load has ingested but not yet named. The kernel drops it when the process dies.
 /// </summary>
-public sealed class StoreLock : IDisposable
+internal sealed class StoreLock : IDisposable
 {
     private readonly FileStream _file;
 

@@ -4,7 +4,7 @@ using Strata.Oci;
 namespace Strata.Storage;
 
 /// <summary>One store root: content-addressed blobs plus the metadata that names them.</summary>
-public sealed class StrataStore : IDisposable
+internal sealed class StrataStore : IDisposable
 {
     private StrataStore(string root, ContentStore content, MetadataDb db)
     {

@@ -9,7 +9,7 @@ namespace Strata.Storage;
 /// Read-through stream bounded by a descriptor: it yields at most the expected size and fails at the end
 /// when the bytes do not have the expected digest, so corrupt content never passes unnoticed.
 /// </summary>
-public sealed class VerifyingStream : ReadOnlyStream
+internal sealed class VerifyingStream : ReadOnlyStream
 {
     private readonly Stream _inner;
     private readonly Digest _expected;

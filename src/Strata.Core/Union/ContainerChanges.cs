@@ -6,7 +6,7 @@ namespace Strata.Union;
 /// <summary>One line of `diff`: A(dded), C(hanged) or D(eleted), as docker prints them.</summary>
 public sealed record Change(char Kind, string Path);
 
-public static class ContainerChanges
+internal static class ContainerChanges
 {
     /// <summary>The writable layer alone says what changed: work proportional to the change, not to the image.</summary>
     public static IReadOnlyList<Change> Of(Container container, IReadOnlyList<string> lowersTopFirst, bool rootless = false)

@@ -9,7 +9,7 @@ namespace Strata.Union;
 /// Commit: the writable layer becomes an OCI layer (whiteouts, opaque markers) on top of the image's own layer
 /// blobs, which are reused as they are; the config gains the DiffID and a history step.
 /// </summary>
-public sealed class ContainerCommitter(StrataStore store, ContainerStore containers)
+internal sealed class ContainerCommitter(StrataStore store, ContainerStore containers)
 {
     /// <param name="compression">None by default, as podman keeps committed layers: a local commit should not pay
     /// for compression; saving or pushing can compress.</param>
@@ -47,7 +47,7 @@ public sealed class ContainerCommitter(StrataStore store, ContainerStore contain
 }
 
 /// <summary>docker commit --change: the Dockerfile instructions that only touch the config.</summary>
-public static class ConfigChanges
+internal static class ConfigChanges
 {
     public static void Apply(ImageConfig config, string change)
     {

@@ -9,7 +9,7 @@ namespace Strata.Union;
 /// Containers in the store. Creating one writes a row and three empty directories: no image data is copied,
 /// so it costs the same whatever the image's size; fifty containers of one image share its layers.
 /// </summary>
-public sealed class ContainerStore
+internal sealed class ContainerStore
 {
     private readonly StrataStore _store;
 

@@ -9,7 +9,7 @@ namespace Strata.Union;
 /// Strata's FUSE union on the same overlay-form directories the kernel mounts: one strata-overlay daemon per
 /// mount, its log in the store's logs/ directory. Works without root (through fusermount3).
 /// </summary>
-public sealed class FuseOverlayMounter(string layersHome, string logsHome, bool userXattrs, string? program = null) : IUnionMounter
+internal sealed class FuseOverlayMounter(string layersHome, string logsHome, bool userXattrs, string? program = null) : IUnionMounter
 {
     public void Mount(string target, IReadOnlyList<LayerInfo> stack, string? upper, string? work)
     {

@@ -10,7 +10,7 @@ namespace Strata.Union;
 /// and how an image is viewed read-only (View). Containers, names, metadata and garbage collection are the store's,
 /// shared by every driver. Layer directories are given top first.
 /// </summary>
-public interface IStorageDriver
+internal interface IStorageDriver
 {
     StorageDriver Kind { get; }
 

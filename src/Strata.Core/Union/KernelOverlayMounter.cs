@@ -6,7 +6,7 @@ using static Strata.Native.Libc;
 namespace Strata.Union;
 
 /// <summary>The kernel's overlayfs: lowers by their short links under overlay/l, so deep stacks fit one page of options.</summary>
-public sealed class KernelOverlayMounter(string layersHome) : IUnionMounter
+internal sealed class KernelOverlayMounter(string layersHome) : IUnionMounter
 {
     public void Mount(string target, IReadOnlyList<LayerInfo> stack, string? upper, string? work) => MountOverlay(target, stack, upper, work);
 

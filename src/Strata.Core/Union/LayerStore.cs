@@ -10,7 +10,7 @@ namespace Strata.Union;
 /// that stacks them. A layer is built in overlay/.staging-*, renamed into place, then recorded; a crash leaves
 /// only a staging directory, removed at the next start. overlay/l/LINK -> ../DIR/diff keeps mount options short.
 /// </summary>
-public sealed class LayerStore
+internal sealed class LayerStore
 {
     private readonly StrataStore _store;
 

@@ -3,7 +3,7 @@ using Strata.Storage;
 namespace Strata.Union;
 
 /// <summary>How a driver puts a layer stack on a directory and takes it off again.</summary>
-public interface IUnionMounter
+internal interface IUnionMounter
 {
     void Mount(string target, IReadOnlyList<LayerInfo> stack, string? upper, string? work);
 
@@ -15,7 +15,7 @@ public interface IUnionMounter
 /// is checked against the kernel's mount table, so one a reboot or a lazy unmount made stale is reset, not
 /// trusted; a dead FUSE mount is taken off and mounted afresh.
 /// </summary>
-public sealed class MountTable(StrataStore store, IUnionMounter mounter)
+internal sealed class MountTable(StrataStore store, IUnionMounter mounter)
 {
     /// <summary>Mounts (or counts one more user of) a read-only or writable stack at target.</summary>
     public string Mount(string target, IReadOnlyList<LayerInfo> stack, string? upper = null, string? work = null)

@@ -13,7 +13,7 @@ namespace Strata.Union;
 /// kernel's overlayfs, or (<see cref="StorageDriver.Fuse"/>) by Strata's FUSE union, rootless. Both read and
 /// write the same form, so a container may be mounted by either.
 /// </summary>
-public sealed class OverlayDriver : IStorageDriver
+internal sealed class OverlayDriver : IStorageDriver
 {
     private readonly string _layersHome;
     private readonly bool _rootless;

@@ -18,7 +18,7 @@ public sealed record SpaceReport(IReadOnlyList<ImageUsage> Images, IReadOnlyList
 /// docker system df: an image's size is its layers'; a layer other images also stack counts as shared,
 /// the rest is unique; a container's size is its writable layer's.
 /// </summary>
-public static class SpaceUsage
+internal static class SpaceUsage
 {
     public static SpaceReport Measure(StrataStore store, ContainerStore containers)
     {

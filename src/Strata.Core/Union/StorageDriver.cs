@@ -22,7 +22,7 @@ public enum StorageDriver
 /// store of either takes the other for one command (a container may be mounted by both); vfs layers are another
 /// form, and a --driver that needs the other form is refused.
 /// </summary>
-public static class StorageDrivers
+internal static class StorageDrivers
 {
     public static StorageDriver Resolve(StrataStore store, StorageDriver? wanted, bool record = true)
     {

@@ -10,7 +10,7 @@ namespace Strata.Union;
 /// Full copies: each layer directory holds the whole tree up to that layer, a container is a copy of its image's
 /// tree edited in place. Slow and large, but it needs neither overlayfs nor privilege; nothing is mounted.
 /// </summary>
-public sealed class VfsDriver : IStorageDriver
+internal sealed class VfsDriver : IStorageDriver
 {
     public StorageDriver Kind => StorageDriver.Vfs;
 

@@ -8,7 +8,7 @@ namespace Strata.Archive.Changes;
 /// else the changes from lower to upper: added and modified entries in full, deleted ones as whiteouts, and
 /// each directory whose children changed. Output is sorted (parents first), so the same trees give the same tar.
 /// </summary>
-public static class DirectoryDiffer
+internal static class DirectoryDiffer
 {
     public static IEnumerable<TarEntry> Diff(string? lowerRoot, string upperRoot)
     {

@@ -8,7 +8,7 @@ namespace Strata.Archive.Changes;
 /// trusted.overlay.whiteout files become ".wh.NAME"; an opaque directory (trusted/user.overlay.opaque=y, or
 /// fuse-overlayfs's marker files) gets a ".wh..wh..opq" entry; overlay-private xattrs are dropped.
 /// </summary>
-public static class OverlayUpperDiffer
+internal static class OverlayUpperDiffer
 {
     /// <param name="upperDir">The upper directory.</param>
     /// <param name="lowerDirs">The lower layers, top first. When given, an opaque marker is emitted only for a

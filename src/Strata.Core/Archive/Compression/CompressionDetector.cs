@@ -3,7 +3,7 @@ using Strata.Oci;
 namespace Strata.Archive.Compression;
 
 /// <summary>Sniffs a layer's compression from its first bytes (media types are only labels).</summary>
-public static class CompressionDetector
+internal static class CompressionDetector
 {
     /// <summary>Bytes of head needed for a decision.</summary>
     public const int HeadLength = 4;

@@ -5,7 +5,7 @@ namespace Strata.Archive.Tar;
 /// Names are relative, '/'-separated, without a leading "./" or "/", and never end in '/'.
 /// Xattr values are raw bytes (System.Formats.Tar cannot carry binary values such as security.capability).
 /// </summary>
-public sealed class TarEntry
+internal sealed class TarEntry
 {
     public required string Name { get; set; }
     public TarEntryType Type { get; set; } = TarEntryType.Regular;

@@ -1,7 +1,7 @@
 namespace Strata.Archive.Tar;
 
 /// <summary>The entry kinds a layer can hold (tar typeflags, normalised: PAX/GNU meta entries never surface).</summary>
-public enum TarEntryType : byte
+internal enum TarEntryType : byte
 {
     Regular = (byte)'0',
     HardLink = (byte)'1',

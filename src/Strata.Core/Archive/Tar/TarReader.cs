@@ -9,7 +9,7 @@ namespace Strata.Archive.Tar;
 /// which System.Formats.Tar cannot represent. Entry data is never buffered: each entry's Data reads straight
 /// from the underlying stream, and whatever is left unread is skipped by the next call to <see cref="Next"/>.
 /// </summary>
-public sealed class TarReader : IDisposable
+internal sealed class TarReader : IDisposable
 {
     private const int Block = TarHeader.BlockSize;
     private const int MaxMetaSize = 16 << 20;   // PAX/GNU long-name data is buffered; bound it

@@ -9,7 +9,7 @@ namespace Strata.Archive.Tar;
 /// Deterministic tar writer: ustar headers, preceded by a PAX 'x' header only when a field does not fit
 /// (long or non-ASCII names, large ids or sizes, sub-second mtimes, xattrs with raw byte values).
 /// </summary>
-public sealed class TarWriter : IDisposable
+internal sealed class TarWriter : IDisposable
 {
     private const int Block = TarHeader.BlockSize;
 
