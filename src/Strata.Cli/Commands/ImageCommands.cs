@@ -57,8 +57,8 @@ public static partial class ImageCommands
                 await engine.SaveAsync(list, path, f, ct);
                 return 0;
             }
-            if (f == SaveFormat.OciDir) throw StrataException.BadArgument("oci-dir needs --output DIR");
-            if (!Console.IsOutputRedirected) throw StrataException.BadArgument("refusing to write an archive to a terminal: use --output or redirect");
+            if (f == SaveFormat.OciDir) throw new StrataException(ErrorKind.InvalidArgument, "oci-dir needs --output DIR");
+            if (!Console.IsOutputRedirected) throw new StrataException(ErrorKind.InvalidArgument, "refusing to write an archive to a terminal: use --output or redirect");
             using var stdout = Console.OpenStandardOutput();
             await engine.SaveToStreamAsync(list, stdout, f, ct);
             return 0;

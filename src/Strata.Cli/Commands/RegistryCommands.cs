@@ -31,7 +31,7 @@ public static class RegistryCommands
             null => null,
             "" or "true" => true,
             "false" => false,
-            var v => throw StrataException.BadArgument($"--tls-verify takes true or false, not \"{v}\""),
+            var v => throw new StrataException(ErrorKind.InvalidArgument, $"--tls-verify takes true or false, not \"{v}\""),
         };
         return Defaults() with
         {

@@ -44,7 +44,7 @@ public static class RemoteCommands
                 Console.WriteLine("Removed login credentials for all registries");
                 return 0;
             }
-            var host = await engine.LogoutAsync(p.GetValue(registry) ?? throw StrataException.BadArgument("logout needs a REGISTRY or --all"), ct);
+            var host = await engine.LogoutAsync(p.GetValue(registry) ?? throw new StrataException(ErrorKind.InvalidArgument, "logout needs a REGISTRY or --all"), ct);
             Console.WriteLine($"Removed login credentials for {host}");
             return 0;
         }, RegistryCommands.Options));

@@ -23,7 +23,7 @@ public static class SpaceCommands
                 return 0;
             }
             var c = await engine.GetContainerAsync(p.GetValue(container)!, ct);
-            if (!Console.IsOutputRedirected) throw StrataException.BadArgument("refusing to write a tar to a terminal: use --output or redirect");
+            if (!Console.IsOutputRedirected) throw new StrataException(ErrorKind.InvalidArgument, "refusing to write a tar to a terminal: use --output or redirect");
             using var stdout = Console.OpenStandardOutput();
             await engine.ExportToStreamAsync(c.Id, stdout, ct);
             return 0;

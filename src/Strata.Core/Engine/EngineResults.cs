@@ -13,6 +13,7 @@ public sealed record ImageDetails(
     ReadOnlyMemory<byte> RawConfig,
     IReadOnlyList<long?> LayerUncompressedSizes)
 {
+    /// <summary>The image's ID (its config's digest).</summary>
     public Digest Id => Record.Id;
 }
 
@@ -41,8 +42,13 @@ public sealed record ImportOptions
 /// <summary>docker commit's options.</summary>
 public sealed record CommitOptions
 {
+    /// <summary>A name for the new image, or null for none.</summary>
     public string? Reference { get; init; }
+
+    /// <summary>The history entry's comment.</summary>
     public string? Message { get; init; }
+
+    /// <summary>The image's and the history entry's author.</summary>
     public string? Author { get; init; }
 
     /// <summary>Dockerfile instructions applied to the config (CMD, ENV, LABEL, ...).</summary>

@@ -8,7 +8,10 @@ namespace Strata.Engine;
 public sealed partial class StrataEngine
 {
     /// <summary>A container: a thin writable layer on an image (its layers are unpacked once, if not already).</summary>
+    /// <param name="image">The image: name, ID or digest.</param>
+    /// <param name="name">The container's name; null makes one up.</param>
     /// <param name="progress">Told of each layer being unpacked.</param>
+    /// <param name="cancellationToken">Cancels before the work starts.</param>
     public Task<Container> CreateContainerAsync(string image, string? name = null, IProgress<string>? progress = null, CancellationToken cancellationToken = default) =>
         Run(() =>
         {

@@ -131,7 +131,7 @@ public sealed partial class StrataEngine
             if (users.Count > 0)
                 throw new StrataException(ErrorKind.Conflict, $"image {local.Id.Short} is in use by containers {string.Join(", ", users)}: remove them first");
             store.Images.Delete(local.Id);
-            GarbageCollector.Collect(store);
+            Collect(store);
             return new ImageRemoval(names, local.Id);
         }, cancellationToken);
 
@@ -140,8 +140,7 @@ public sealed partial class StrataEngine
         Run(() =>
         {
             using var store = OpenStore();
-            var (blobs, bytes) = GarbageCollector.Collect(store);
-            return new PruneResult(blobs, bytes);
+            return Collect(store);
         }, cancellationToken);
 
     /// <summary>Unpacks an image's layers into a new or empty directory (nothing changes there on failure).</summary>

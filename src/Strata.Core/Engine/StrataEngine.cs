@@ -20,6 +20,7 @@ public sealed partial class StrataEngine
 {
     private readonly ILogger _log;
 
+    /// <summary>An engine over the store at <see cref="StrataEngineOptions.Root"/>; nothing is read or written until a call.</summary>
     public StrataEngine(StrataEngineOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -28,6 +29,7 @@ public sealed partial class StrataEngine
         _log = options.LoggerFactory?.CreateLogger("Strata") ?? NullLogger.Instance;
     }
 
+    /// <summary>The options it was made with, the root made absolute.</summary>
     public StrataEngineOptions Options { get; }
 
     /// <summary>The store root, made absolute.</summary>
@@ -51,7 +53,23 @@ public sealed partial class StrataEngine
 
     /// <summary>The store's containers and layers under the chosen driver; <paramref name="recordDriver"/> false for calls that only look.</summary>
     private ContainerStore Containers(StrataStore store, bool recordDriver = true) =>
-        new(store, Options.Driver, recordDriver, Options.OverlayProgram);
+        ContainerStore.Open(store, Options.Driver, recordDriver, Options.OverlayProgram);
+
+    /// <summary>
+    /// Garbage collection, with the store lock exclusive so no load or pull in flight loses what it ingested but has
+    /// not named yet: blobs no image reaches, then unpacked layers no image stacks.
+    /// </summary>
+    private PruneResult Collect(StrataStore store)
+    {
+        using var exclusive = StoreLock.Exclusive(store.Root);
+        var (blobs, bytes, liveChains) = GarbageCollector.Collect(store);
+        bytes += Containers(store, recordDriver: false).Layers.Collect(liveChains);
+        LogCollected(_log, blobs, bytes, Root);
+        return new PruneResult(blobs, bytes);
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "collected {Blobs} blobs, {Bytes} bytes in {Root}")]
+    private static partial void LogCollected(ILogger logger, int blobs, long bytes, string root);
 
     /// <summary>Blocking store work runs off the caller's thread, so an async host's threads are not held by disk I/O.</summary>
     private static Task<T> Run<T>(Func<T> body, CancellationToken cancellationToken) =>

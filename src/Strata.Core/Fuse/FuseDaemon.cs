@@ -29,6 +29,7 @@ public static class FuseDaemon
 
     /// <param name="program">The strata executable to serve the mount (null: see <see cref="Executable"/>).</param>
     /// <param name="overlayArgs">strata-overlay's command line (options and mount point).</param>
+    /// <param name="mountPoint">Where the mount appears.</param>
     public static void Start(string? program, IReadOnlyList<string> overlayArgs, string mountPoint)
     {
         var (file, prefix) = Executable(program);

@@ -7,8 +7,10 @@ namespace Strata.Fuse;
 /// <summary>Serves a union mount in this process until it is unmounted (by umount, fusermount3 -u, SIGTERM or SIGINT).</summary>
 public static class FuseOverlay
 {
+    /// <summary>Whether a path is a mount point now.</summary>
     public static bool IsMounted(string path) => Libc.IsMountPoint(path);
 
+    /// <param name="options">The mount, as strata-overlay's command line gave it.</param>
     /// <param name="onReady">Called once the mount is up.</param>
     /// <param name="detach">Become a session leader and let go of stdio after <paramref name="onReady"/> (a daemon); the log file then takes its stderr.</param>
     /// <param name="log">Where the session tells of failed requests.</param>

@@ -30,6 +30,7 @@ public sealed record OverlayMountOptions(IReadOnlyList<string> LowersTopFirst, s
     /// </summary>
     public bool Passthrough { get; init; } = true;
 
+    /// <summary>fuse-overlayfs's command line: -o lowerdir=...,upperdir=...,workdir=...[,options] [-f] [SOURCE] MOUNTPOINT.</summary>
     public static OverlayMountOptions Parse(IReadOnlyList<string> args)
     {
         var options = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -12,7 +12,9 @@ namespace Strata.Oci;
 [JsonConverter(typeof(DigestJsonConverter))]
 public readonly struct Digest : IEquatable<Digest>
 {
+    /// <summary>The algorithm OCI content is addressed by.</summary>
     public const string Sha256Algorithm = "sha256";
+    /// <summary>The other algorithm Strata verifies.</summary>
     public const string Sha512Algorithm = "sha512";
 
     private Digest(string algorithm, string encoded)
@@ -21,18 +23,26 @@ public readonly struct Digest : IEquatable<Digest>
         Encoded = encoded;
     }
 
+    /// <summary>The algorithm: sha256, sha512, ...</summary>
     public string Algorithm { get; }
+
+    /// <summary>The hash in lower-case hex.</summary>
     public string Encoded { get; }
+
+    /// <summary>True for <c>default(Digest)</c>, which names nothing.</summary>
     public bool IsDefault => Algorithm is null;
 
     /// <summary>True for algorithms Strata can compute and therefore verify.</summary>
     public bool IsVerifiable => Algorithm is Sha256Algorithm or Sha512Algorithm;
 
+    /// <summary>Parses "algorithm:encoded", or throws <see cref="ErrorKind.InvalidContent"/>.</summary>
     public static Digest Parse(string value) =>
         TryParse(value, out var d, out var why) ? d : throw StrataException.Invalid($"invalid digest \"{Truncate(value)}\": {why}");
 
+    /// <summary>Parses "algorithm:encoded"; false for anything else.</summary>
     public static bool TryParse(string? value, out Digest digest) => TryParse(value, out digest, out _);
 
+    /// <summary>Parses "algorithm:encoded"; false for anything else, with the reason.</summary>
     public static bool TryParse(string? value, out Digest digest, out string why)
     {
         digest = default;
@@ -73,10 +83,11 @@ public readonly struct Digest : IEquatable<Digest>
         return !needComponent;
     }
 
-    public static Digest FromSha256Hash(ReadOnlySpan<byte> hash) => new(Sha256Algorithm, Convert.ToHexStringLower(hash));
+    internal static Digest FromSha256Hash(ReadOnlySpan<byte> hash) => new(Sha256Algorithm, Convert.ToHexStringLower(hash));
 
-    public static Digest FromHash(string algorithm, ReadOnlySpan<byte> hash) => new(algorithm, Convert.ToHexStringLower(hash));
+    internal static Digest FromHash(string algorithm, ReadOnlySpan<byte> hash) => new(algorithm, Convert.ToHexStringLower(hash));
 
+    /// <summary>The SHA-256 digest of the bytes.</summary>
     public static Digest Sha256(ReadOnlySpan<byte> data)
     {
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
@@ -85,14 +96,14 @@ public readonly struct Digest : IEquatable<Digest>
     }
 
     /// <summary>Digest of data with this digest's algorithm.</summary>
-    public Digest Compute(ReadOnlySpan<byte> data) => Algorithm switch
+    internal Digest Compute(ReadOnlySpan<byte> data) => Algorithm switch
     {
         Sha256Algorithm => Sha256(data),
         Sha512Algorithm => FromHash(Sha512Algorithm, SHA512.HashData(data)),
         _ => throw StrataException.Unsupported($"unsupported digest algorithm {Algorithm}"),
     };
 
-    public IncrementalHash CreateHash() => Algorithm switch
+    internal IncrementalHash CreateHash() => Algorithm switch
     {
         Sha256Algorithm => IncrementalHash.CreateHash(HashAlgorithmName.SHA256),
         Sha512Algorithm => IncrementalHash.CreateHash(HashAlgorithmName.SHA512),
@@ -102,11 +113,17 @@ public readonly struct Digest : IEquatable<Digest>
     /// <summary>The 12-character short form docker prints for IDs.</summary>
     public string Short => Encoded.Length > 12 ? Encoded[..12] : Encoded;
 
+    /// <summary>"algorithm:encoded" (empty for the default digest).</summary>
     public override string ToString() => IsDefault ? "" : $"{Algorithm}:{Encoded}";
+    /// <inheritdoc/>
     public bool Equals(Digest other) => Algorithm == other.Algorithm && Encoded == other.Encoded;
+    /// <inheritdoc/>
     public override bool Equals(object? obj) => obj is Digest d && Equals(d);
+    /// <inheritdoc/>
     public override int GetHashCode() => HashCode.Combine(Algorithm, Encoded);
+    /// <summary>Same algorithm and hash.</summary>
     public static bool operator ==(Digest a, Digest b) => a.Equals(b);
+    /// <summary>Another algorithm or hash.</summary>
     public static bool operator !=(Digest a, Digest b) => !a.Equals(b);
 
     private static string Truncate(string s) => s.Length > 80 ? s[..80] + "..." : s;

@@ -7,6 +7,9 @@ public sealed class DigestMismatchException(Digest expected, Digest actual, stri
     : StrataException(ErrorKind.DigestMismatch,
         $"{what ?? "content"}: digest mismatch: expected {expected}, got {actual}")
 {
+    /// <summary>The digest the content should have had.</summary>
     public Digest Expected { get; } = expected;
+
+    /// <summary>The digest it had.</summary>
     public Digest Actual { get; } = actual;
 }

@@ -6,22 +6,32 @@ namespace Strata.Oci;
 /// An image reference parsed the way docker does: [registry/]repository[:tag][@digest], with docker.io and
 /// library/ as defaults and "latest" when neither tag nor digest is given.
 /// </summary>
+/// <param name="Registry">The registry host[:port].</param>
+/// <param name="Repository">The repository path (library/ added for docker.io names without a slash).</param>
+/// <param name="Tag">The tag, or null when only a digest is given.</param>
+/// <param name="Digest">The manifest digest, when given.</param>
 public sealed record ImageReference(string Registry, string Repository, string? Tag, Digest? Digest)
 {
+    /// <summary>The registry of a reference that names none.</summary>
     public const string DefaultRegistry = "docker.io";
+    /// <summary>The tag of a reference that names neither tag nor digest.</summary>
     public const string DefaultTag = "latest";
 
     /// <summary>registry/repository, e.g. docker.io/library/busybox.</summary>
     public string Name => $"{Registry}/{Repository}";
 
+    /// <summary>The full form: registry/repository[:tag][@digest].</summary>
     public override string ToString() =>
         Name + (Tag is null ? "" : ":" + Tag) + (Digest is { } d ? "@" + d : "");
 
+    /// <summary>Parses a reference, or throws <see cref="ErrorKind.InvalidArgument"/>.</summary>
     public static ImageReference Parse(string value) =>
         TryParse(value, out var r, out var why) ? r : throw StrataException.BadArgument($"invalid image reference \"{value}\": {why}");
 
+    /// <summary>Parses a reference; false when it is not one.</summary>
     public static bool TryParse(string value, out ImageReference reference) => TryParse(value, out reference, out _);
 
+    /// <summary>Parses a reference; false when it is not one, with the reason.</summary>
     public static bool TryParse(string value, out ImageReference reference, out string why)
     {
         reference = null!;
@@ -100,6 +110,7 @@ public sealed record ImageReference(string Registry, string Repository, string? 
     }
 
     // [\w][\w.-]{0,127}
+    /// <summary>Whether a tag is one the distribution spec allows ([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}).</summary>
     public static bool IsValidTag(string tag)
     {
         if (tag.Length is 0 or > 128) return false;

@@ -56,9 +56,13 @@ internal static class MediaTypes
     };
 }
 
+/// <summary>How a layer tar is compressed.</summary>
 public enum Compression
 {
+    /// <summary>A plain tar.</summary>
     None,
+    /// <summary>gzip, as most images are.</summary>
     Gzip,
+    /// <summary>zstd: smaller and faster to unpack.</summary>
     Zstd,
 }

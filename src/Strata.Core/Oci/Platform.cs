@@ -3,12 +3,18 @@ using System.Text.Json.Serialization;
 
 namespace Strata.Oci;
 
+/// <summary>An operating system and CPU, as indexes pick images by.</summary>
 public sealed class Platform
 {
+    /// <summary>The CPU architecture (GOARCH names: amd64, arm64, ...).</summary>
     [JsonPropertyName("architecture")] public string Architecture { get; set; } = "";
+    /// <summary>The operating system (linux).</summary>
     [JsonPropertyName("os")] public string Os { get; set; } = "";
+    /// <summary>The operating system version, where it matters.</summary>
     [JsonPropertyName("os.version")] public string? OsVersion { get; set; }
+    /// <summary>Operating system features required.</summary>
     [JsonPropertyName("os.features")] public List<string>? OsFeatures { get; set; }
+    /// <summary>The CPU variant (v7, v8, ...).</summary>
     [JsonPropertyName("variant")] public string? Variant { get; set; }
 
     /// <summary>This machine's platform in OCI terms (GOARCH names).</summary>
@@ -29,5 +35,6 @@ public sealed class Platform
         },
     };
 
+    /// <summary>os/arch[/variant].</summary>
     public override string ToString() => Variant is null ? $"{Os}/{Architecture}" : $"{Os}/{Architecture}/{Variant}";
 }

@@ -6,6 +6,10 @@ using Strata.Union;
 
 namespace Strata.Registry;
 
+/// <summary>What a pull stored.</summary>
+/// <param name="ImageId">The image's ID (its config's digest).</param>
+/// <param name="ManifestDigest">The digest of the platform's manifest.</param>
+/// <param name="Name">The name it was given (null for a pull by digest).</param>
 public sealed record PullResult(Digest ImageId, Digest ManifestDigest, string? Name);
 
 /// <summary>

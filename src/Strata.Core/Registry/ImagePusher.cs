@@ -4,13 +4,20 @@ using Strata.Storage;
 
 namespace Strata.Registry;
 
+/// <summary>What a push put in the registry.</summary>
+/// <param name="ManifestDigest">The pushed manifest's digest (what --digestfile writes).</param>
+/// <param name="ManifestSize">The manifest's size.</param>
+/// <param name="MediaType">The manifest's media type.</param>
 public sealed record PushResult(Digest ManifestDigest, long ManifestSize, string MediaType);
 
 /// <summary>The manifest format a push writes: the image's own, OCI, or Docker schema 2.</summary>
 public enum ManifestFormat
 {
+    /// <summary>The image's own manifest, byte for byte where nothing else changes.</summary>
     Keep,
+    /// <summary>An OCI image manifest.</summary>
     Oci,
+    /// <summary>A Docker schema 2 manifest.</summary>
     DockerV2S2,
 }
 

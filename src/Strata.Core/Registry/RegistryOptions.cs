@@ -1,5 +1,8 @@
 namespace Strata.Registry;
 
+/// <summary>A user name and password (or token) for a registry.</summary>
+/// <param name="Username">The user name.</param>
+/// <param name="Password">The password or token.</param>
 public sealed record RegistryCredentials(string Username, string Password)
 {
     /// <summary>USER:PASS, as --creds takes it (the password may contain ':').</summary>

@@ -13,17 +13,32 @@ internal sealed class ContainerStore
 {
     private readonly StrataStore _store;
 
-    /// <param name="requestedDriver">--driver: null takes the store's (or, for a new store, the best available).</param>
-    /// <param name="recordDriver">False for commands that only look (rmi, df): they must not fix a new store's driver.</param>
-    /// <param name="overlayProgram">The strata executable that serves FUSE mounts (null: see <see cref="Fuse.FuseDaemon"/>).</param>
-    public ContainerStore(StrataStore store, StorageDriver? requestedDriver = null, bool recordDriver = true, string? overlayProgram = null)
+    private ContainerStore(StrataStore store, IStorageDriver driver, LayerStore layers)
     {
         _store = store;
         Home = Path.Combine(store.Root, "containers");
-        Directory.CreateDirectory(Home);
+        Driver = driver;
+        Layers = layers;
+    }
+
+    /// <summary>
+    /// The store's containers under its driver: makes the directories a new store lacks and takes off FUSE mounts
+    /// whose daemon died, so any command after a crash finds a clean table.
+    /// </summary>
+    /// <param name="requestedDriver">--driver: null takes the store's (or, for a new store, the best available).</param>
+    /// <param name="recordDriver">False for commands that only look (rmi, df): they must not fix a new store's driver.</param>
+    /// <param name="overlayProgram">The strata executable that serves FUSE mounts (null: see <see cref="Fuse.FuseDaemon"/>).</param>
+    public static ContainerStore Open(StrataStore store, StorageDriver? requestedDriver = null, bool recordDriver = true, string? overlayProgram = null)
+    {
         var kind = StorageDrivers.Resolve(store, requestedDriver, recordDriver);
-        Driver = kind == StorageDriver.Vfs ? new VfsDriver() : new OverlayDriver(store, Path.Combine(store.Root, "overlay"), fuse: kind == StorageDriver.Fuse, rootless: StorageDrivers.IsRootless(store), overlayProgram);
-        Layers = new LayerStore(store, Driver);
+        IStorageDriver driver = kind == StorageDriver.Vfs
+            ? new VfsDriver()
+            : new OverlayDriver(store, Path.Combine(store.Root, "overlay"), fuse: kind == StorageDriver.Fuse, rootless: StorageDrivers.IsRootless(store), overlayProgram);
+        var layers = LayerStore.Open(store, driver);
+        var containers = new ContainerStore(store, driver, layers);
+        Directory.CreateDirectory(containers.Home);
+        if (driver is OverlayDriver overlay) overlay.Mounts.Sweep();
+        return containers;
     }
 
     public string Home { get; }

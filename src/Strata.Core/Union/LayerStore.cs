@@ -14,15 +14,43 @@ internal sealed class LayerStore
 {
     private readonly StrataStore _store;
 
-    public LayerStore(StrataStore store, IStorageDriver driver)
+    private LayerStore(StrataStore store, IStorageDriver driver)
     {
         _store = store;
         Driver = driver;
         Home = Path.Combine(store.Root, "overlay");
-        Directory.CreateDirectory(Path.Combine(Home, "l"));
-        Directory.CreateDirectory(Path.Combine(Home, "empty"));
+    }
+
+    /// <summary>The layer store, with the directories a new store lacks made (stale staging directories go at prune).</summary>
+    public static LayerStore Open(StrataStore store, IStorageDriver driver)
+    {
+        var layers = new LayerStore(store, driver);
+        Directory.CreateDirectory(Path.Combine(layers.Home, "l"));
+        Directory.CreateDirectory(Path.Combine(layers.Home, "empty"));
+        return layers;
+    }
+
+    /// <summary>
+    /// Removes the layers no live chain reaches (containers keep their image, so its chain too), the flattened
+    /// bottoms of deep stacks that went with them, and staging directories a crashed unpack left (untouched for an
+    /// hour: a live one is younger). Returns the bytes freed. The caller holds the store lock exclusive.
+    /// </summary>
+    public long Collect(IReadOnlySet<Digest> live)
+    {
+        long freed = 0;
+        foreach (var layer in _store.Layers.List().Where(l => !live.Contains(l.ChainId)))
+        {
+            // Row first: a crash after it leaves only an unnamed directory, never a row without its files.
+            _store.Layers.Delete(layer.ChainId);
+            File.Delete(Path.Combine(Home, "l", layer.Link));
+            if (Directory.Exists(Path.Combine(Home, layer.Dir))) Directory.Delete(Path.Combine(Home, layer.Dir), recursive: true);
+            freed += layer.Size;
+        }
+        foreach (var flat in Directory.EnumerateDirectories(Home, "flat-*"))
+            if (!live.Contains(Digest.Parse("sha256:" + Path.GetFileName(flat)["flat-".Length..]))) Directory.Delete(flat, recursive: true);
         foreach (var stale in Directory.EnumerateDirectories(Home, ".staging-*"))
             if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(stale) > TimeSpan.FromHours(1)) Directory.Delete(stale, recursive: true);
+        return freed;
     }
 
     public string Home { get; }

@@ -28,7 +28,6 @@ internal sealed class OverlayDriver : IStorageDriver
         Kind = fuse ? StorageDriver.Fuse : StorageDriver.Overlay;
         Mounter = fuse ? new FuseOverlayMounter(layersHome, Path.Combine(store.Root, "logs"), rootless, overlayProgram) : new KernelOverlayMounter(layersHome);
         Mounts = new MountTable(store, Mounter);
-        Mounts.Sweep();
     }
 
     public IUnionMounter Mounter { get; }

@@ -3,8 +3,17 @@ using Strata.Storage;
 
 namespace Strata.Union;
 
+/// <summary>One image's disk use.</summary>
+/// <param name="Image">The image.</param>
+/// <param name="Size">Its layers' unpacked size.</param>
+/// <param name="SharedSize">The part in layers other images stack too.</param>
+/// <param name="UniqueSize">The part only this image stacks (what removing it frees).</param>
+/// <param name="Containers">How many containers use it.</param>
 public sealed record ImageUsage(ImageRecord Image, long Size, long SharedSize, long UniqueSize, int Containers);
 
+/// <summary>One container's disk use.</summary>
+/// <param name="Container">The container.</param>
+/// <param name="Size">Its writable layer's size.</param>
 public sealed record ContainerUsage(Container Container, long Size);
 
 /// <summary>Per image and container, and the images' total with every shared layer counted once.</summary>
