@@ -70,25 +70,8 @@ public static class ContainerCommands
             }
             if (p.GetValue(format) is "json")
             {
-                return JsonOutput.Write(w =>
-                {
-                    w.WriteStartArray();
-                    foreach (var (c, image, mounted) in list)
-                    {
-                        w.WriteStartObject();
-                        w.WriteString("Id", c.Id);
-                        w.WriteString("Image", image);
-                        w.WriteString("ImageID", c.ImageId.Encoded);
-                        w.WriteStartArray("Names");
-                        w.WriteStringValue(c.Name);
-                        w.WriteEndArray();
-                        w.WriteString("Created", c.Created);
-                        w.WriteBoolean("Mounted", mounted);
-                        w.WriteString("State", "created");
-                        w.WriteEndObject();
-                    }
-                    w.WriteEndArray();
-                });
+                return JsonOutput.Write(list.Select(s => new ContainerRow(s.Container.Id, s.ImageName, s.Container.ImageId.Encoded,
+                    [s.Container.Name], s.Container.Created, s.Mounted, "created")).ToList());
             }
             var table = new Table("CONTAINER ID", "IMAGE", "CREATED", "STATUS", "NAMES");
             var now = DateTimeOffset.UtcNow;
@@ -127,17 +110,8 @@ public static class ContainerCommands
             var changes = await engine.DiffAsync(p.GetValue(container)!, ct);
             if (p.GetValue(format) is "json")
             {
-                return JsonOutput.Write(w =>
-                {
-                    w.WriteStartObject();
-                    foreach (var (kind, key) in new[] { ('A', "added"), ('C', "changed"), ('D', "deleted") })
-                    {
-                        w.WriteStartArray(key);
-                        foreach (var ch in changes.Where(x => x.Kind == kind)) w.WriteStringValue(ch.Path);
-                        w.WriteEndArray();
-                    }
-                    w.WriteEndObject();
-                });
+                List<string> Of(char kind) => changes.Where(x => x.Kind == kind).Select(x => x.Path).ToList();
+                return JsonOutput.Write(new DiffJson(Of('A'), Of('C'), Of('D')));
             }
             foreach (var ch in changes) Console.WriteLine($"{ch.Kind} {ch.Path}");
             return 0;

@@ -26,7 +26,7 @@ public static partial class ImageCommands
                 foreach (var id in records.Select(Id).Distinct()) Console.WriteLine(id);
                 return 0;
             }
-            if (p.GetValue(format) is "json") return JsonOutput.Write(w => ImagesJson(w, records));
+            if (p.GetValue(format) is "json") return JsonOutput.Write(ImagesJson(records));
             var now = DateTimeOffset.UtcNow;
             var table = new Table("REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE");
             foreach (var r in records)
@@ -44,23 +44,9 @@ public static partial class ImageCommands
         return cmd;
     }
 
-    private static void ImagesJson(Utf8JsonWriter w, IReadOnlyList<ImageRecord> records)
-    {
-        w.WriteStartArray();
-        foreach (var r in records)
-        {
-            w.WriteStartObject();
-            w.WriteString("Id", r.Id.Encoded);
-            w.WriteString("Digest", r.ManifestDigest.ToString());
-            w.WriteStrings("RepoTags", r.Names);
-            w.WriteStrings("Names", r.Names);
-            if (r.Created is { } c) w.WriteNumber("Created", c.ToUnixTimeSeconds());
-            w.WriteString("CreatedAt", r.Created?.ToString("O") ?? "");
-            w.WriteNumber("Size", r.Size);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
-    }
+    private static List<ImageRow> ImagesJson(IReadOnlyList<ImageRecord> records) =>
+        records.Select(r => new ImageRow(r.Id.Encoded, r.ManifestDigest.ToString(), r.Names, r.Names, r.Created?.ToUnixTimeSeconds(),
+            r.Created?.ToString("O", System.Globalization.CultureInfo.InvariantCulture) ?? "", r.Size)).ToList();
 
     public static Command Inspect()
     {
@@ -75,65 +61,34 @@ public static partial class ImageCommands
         cmd.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
             if (p.GetValue(remote)) return await RemoteCommands.InspectRemote(engine, p.GetValue(images)!, p.GetValue(platform), ct);
-            var details = new List<ImageDetails>();
-            foreach (var image in p.GetValue(images)!) details.Add(await engine.InspectImageAsync(image, ct));
-            return JsonOutput.Write(w =>
-            {
-                w.WriteStartArray();
-                foreach (var image in details) InspectJson(w, image);
-                w.WriteEndArray();
-            });
+            var shapes = new List<ImageInspect>();
+            foreach (var image in p.GetValue(images)!) shapes.Add(InspectJson(await engine.InspectImageAsync(image, ct)));
+            return JsonOutput.Write(shapes);
         }, RegistryCommands.Options));
         return cmd;
     }
 
-    private static void InspectJson(Utf8JsonWriter w, ImageDetails image)
+    private static ImageInspect InspectJson(ImageDetails image)
     {
         using var config = JsonDocument.Parse(image.RawConfig);
         var root = config.RootElement;
-        w.WriteStartObject();
-        w.WriteString("Id", image.Id.Encoded);
-        w.WriteString("Digest", image.Record.ManifestDigest.ToString());
-        w.WriteStrings("RepoTags", image.Record.Names);
-        w.WriteStrings("RepoDigests", image.Record.Names.Select(n => $"{n[..n.LastIndexOf(':')]}@{image.Record.ManifestDigest}").Distinct());
-        if (image.Config.Created is { } created) w.WriteString("Created", created);
-        if (root.TryGetProperty("config", out var cc)) { w.WritePropertyName("Config"); cc.WriteTo(w); }
-        else { w.WriteStartObject("Config"); w.WriteEndObject(); }
-        if (image.Config.Author is { } author) w.WriteString("Author", author);
-        w.WriteString("Architecture", image.Config.Architecture);
-        w.WriteString("Os", image.Config.Os);
-        if (image.Config.Variant is { } v) w.WriteString("Variant", v);
-        w.WriteNumber("Size", image.Record.Size);
-        w.WriteNumber("VirtualSize", image.Record.Size);
-        w.WriteStartObject("Labels");
-        foreach (var (k, val) in image.Config.Config?.Labels ?? []) w.WriteString(k, val);
-        w.WriteEndObject();
-        w.WriteStartObject("RootFS");
-        w.WriteString("Type", image.Config.RootFs.Type);
-        w.WriteStrings("Layers", image.Config.RootFs.DiffIds.Select(d => d.ToString()));
-        w.WriteEndObject();
-        if (root.TryGetProperty("history", out var history)) { w.WritePropertyName("History"); history.WriteTo(w); }
-        w.WriteString("ManifestType", image.Record.ManifestMediaType);
-        w.WriteStartArray("Layers");
-        for (int i = 0; i < image.Manifest.Layers.Count; i++)
-        {
-            var l = image.Manifest.Layers[i];
-            w.WriteStartObject();
-            w.WriteString("MediaType", l.MediaType);
-            w.WriteString("Digest", l.Digest.ToString());
-            w.WriteNumber("Size", l.Size);
-            if (image.LayerUncompressedSizes[i] is { } uncompressed) w.WriteNumber("UncompressedSize", uncompressed);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
-        if (image.Manifest.Annotations is { Count: > 0 } ann)
-        {
-            w.WriteStartObject("Annotations");
-            foreach (var (k, val) in ann) w.WriteString(k, val);
-            w.WriteEndObject();
-        }
-        w.WriteEndObject();
+        var record = image.Record;
+        return new ImageInspect(
+            image.Id.Encoded, record.ManifestDigest.ToString(), record.Names,
+            record.Names.Select(n => $"{n[..n.LastIndexOf(':')]}@{record.ManifestDigest}").Distinct().ToList(),
+            image.Config.Created,
+            root.TryGetProperty("config", out var cc) ? cc.Clone() : EmptyObject,
+            image.Config.Author, image.Config.Architecture, image.Config.Os, image.Config.Variant,
+            record.Size, record.Size,
+            image.Config.Config?.Labels ?? [],
+            new RootFsInspect(image.Config.RootFs.Type, image.Config.RootFs.DiffIds.Select(d => d.ToString()).ToList()),
+            root.TryGetProperty("history", out var history) ? history.Clone() : null,
+            record.ManifestMediaType,
+            image.Manifest.Layers.Select((l, i) => new LayerInspect(l.MediaType, l.Digest.ToString(), l.Size, image.LayerUncompressedSizes[i])).ToList(),
+            image.Manifest.Annotations is { Count: > 0 } ann ? ann : null);
     }
+
+    private static readonly JsonElement EmptyObject = JsonDocument.Parse("{}").RootElement.Clone();
 
     public static Command History()
     {
@@ -154,22 +109,7 @@ public static partial class ImageCommands
             }
             if (p.GetValue(format) is "json")
             {
-                return JsonOutput.Write(w =>
-                {
-                    w.WriteStartArray();
-                    foreach (var r in rows)
-                    {
-                        w.WriteStartObject();
-                        w.WriteString("id", r.Id?.Encoded ?? "<missing>");
-                        if (r.Created is { } c) w.WriteString("created", c);
-                        w.WriteString("createdBy", r.CreatedBy);
-                        w.WriteNumber("size", r.Size);
-                        w.WriteString("comment", r.Comment);
-                        w.WriteBoolean("emptyLayer", r.Empty);
-                        w.WriteEndObject();
-                    }
-                    w.WriteEndArray();
-                });
+                return JsonOutput.Write(rows.Select(r => new HistoryJsonRow(r.Id?.Encoded ?? "<missing>", r.Created, r.CreatedBy, r.Size, r.Comment, r.Empty)).ToList());
             }
             var now = DateTimeOffset.UtcNow;
             var table = new Table("IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT");

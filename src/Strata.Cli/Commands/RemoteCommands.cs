@@ -78,54 +78,32 @@ public static class RemoteCommands
         var want = platform is null ? null : PlatformMatcher.Parse(platform);
         var rows = new List<Engine.RemoteImageInfo>();
         foreach (var arg in references) rows.Add(await engine.InspectRemoteAsync(arg, want, ct));
-        return JsonOutput.Write(w =>
-        {
-            if (rows.Count > 1) w.WriteStartArray();
-            foreach (var row in rows) InspectJson(w, row);
-            if (rows.Count > 1) w.WriteEndArray();
-        });
+        var shapes = rows.Select(InspectJson).ToList();
+        return shapes.Count == 1 ? JsonOutput.Write(shapes[0]) : JsonOutput.Write(shapes);
     }
 
-    private static void InspectJson(Utf8JsonWriter w, Engine.RemoteImageInfo image)
+    private static RemoteInspect InspectJson(Engine.RemoteImageInfo image)
     {
         using var doc = JsonDocument.Parse(image.RawConfig);
         var config = doc.RootElement;
         var inner = config.TryGetProperty("config", out var c) && c.ValueKind == JsonValueKind.Object ? c : default;
-        w.WriteStartObject();
-        w.WriteString("Name", image.Reference.Name);
-        w.WriteString("Digest", image.Digest.ToString());
-        w.WriteStrings("RepoTags", image.Tags);
-        Copy(w, "Created", config, "created");
-        w.WriteString("DockerVersion", config.TryGetProperty("docker_version", out var dv) ? dv.GetString() : "");
-        Copy(w, "Labels", inner, "Labels");
-        Copy(w, "Architecture", config, "architecture");
-        if (config.TryGetProperty("variant", out _)) Copy(w, "Variant", config, "variant");
-        Copy(w, "Os", config, "os");
-        w.WriteStrings("Layers", image.Manifest.Layers.Select(l => l.Digest.ToString()));
-        w.WriteStartArray("LayersData");
-        foreach (var l in image.Manifest.Layers)
-        {
-            w.WriteStartObject();
-            w.WriteString("MIMEType", l.MediaType);
-            w.WriteString("Digest", l.Digest.ToString());
-            w.WriteNumber("Size", l.Size);
-            w.WritePropertyName("Annotations");
-            if (l.Annotations is null) w.WriteNullValue();
-            else { w.WriteStartObject(); foreach (var (k, v) in l.Annotations) w.WriteString(k, v); w.WriteEndObject(); }
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
-        Copy(w, "Env", inner, "Env");
-        w.WriteEndObject();
+        return new RemoteInspect(
+            image.Reference.Name, image.Digest.ToString(), image.Tags,
+            Field(config, "created"),
+            config.TryGetProperty("docker_version", out var dv) ? dv.GetString() : "",
+            Field(inner, "Labels"), Field(config, "architecture"),
+            config.TryGetProperty("variant", out _) ? Field(config, "variant") : null,
+            Field(config, "os"),
+            image.Manifest.Layers.Select(l => l.Digest.ToString()).ToList(),
+            image.Manifest.Layers.Select(l => new RemoteLayer(l.MediaType, l.Digest.ToString(), l.Size, l.Annotations)).ToList(),
+            Field(inner, "Env"));
     }
 
-    /// <summary>A config field as it is, or null when absent (as skopeo prints it).</summary>
-    private static void Copy(Utf8JsonWriter w, string name, JsonElement from, string field)
-    {
-        w.WritePropertyName(name);
-        if (from.ValueKind == JsonValueKind.Object && from.TryGetProperty(field, out var v)) v.WriteTo(w);
-        else w.WriteNullValue();
-    }
+    /// <summary>A config field as it is; absent, a JSON null (as skopeo prints it).</summary>
+    private static JsonElement? Field(JsonElement from, string field) =>
+        from.ValueKind == JsonValueKind.Object && from.TryGetProperty(field, out var v) ? v.Clone() : Null;
+
+    private static readonly JsonElement Null = JsonDocument.Parse("null").RootElement.Clone();
 
     public static string Prompt(string label, bool echo = true)
     {

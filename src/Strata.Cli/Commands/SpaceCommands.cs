@@ -70,34 +70,7 @@ public static class SpaceCommands
     }
 
     private static int Json(IReadOnlyList<ImageUsage> images, IReadOnlyList<ContainerUsage> containers, long imagesSize, long reclaimable) =>
-        JsonOutput.Write(w =>
-        {
-            w.WriteStartObject();
-            w.WriteNumber("ImagesSize", imagesSize);
-            w.WriteNumber("Reclaimable", reclaimable);
-            w.WriteStartArray("Images");
-            foreach (var i in images)
-            {
-                w.WriteStartObject();
-                w.WriteString("Id", i.Image.Id.Encoded);
-                w.WriteStrings("RepoTags", i.Image.Names);
-                w.WriteNumber("Size", i.Size);
-                w.WriteNumber("SharedSize", i.SharedSize);
-                w.WriteNumber("UniqueSize", i.UniqueSize);
-                w.WriteNumber("Containers", i.Containers);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteStartArray("Containers");
-            foreach (var c in containers)
-            {
-                w.WriteStartObject();
-                w.WriteString("Id", c.Container.Id);
-                w.WriteString("Name", c.Container.Name);
-                w.WriteNumber("Size", c.Size);
-                w.WriteEndObject();
-            }
-            w.WriteEndArray();
-            w.WriteEndObject();
-        });
+        JsonOutput.Write(new DiskUsageJson(imagesSize, reclaimable,
+            images.Select(i => new ImageUsageJson(i.Image.Id.Encoded, i.Image.Names, i.Size, i.SharedSize, i.UniqueSize, i.Containers)).ToList(),
+            containers.Select(c => new ContainerUsageJson(c.Container.Id, c.Container.Name, c.Size)).ToList()));
 }

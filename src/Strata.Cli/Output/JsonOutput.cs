@@ -1,23 +1,25 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Strata.Cli.Output;
 
 /// <summary>Indented JSON on standard output, '+' and '&lt;' unescaped (as podman prints), ending with a newline.</summary>
 public static class JsonOutput
 {
-    public static void WriteStrings(this Utf8JsonWriter w, string name, IEnumerable<string> values)
+    private static readonly CliJsonContext Context = new(new JsonSerializerOptions
     {
-        w.WriteStartArray(name);
-        foreach (var v in values) w.WriteStringValue(v);
-        w.WriteEndArray();
-    }
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    });
 
-    public static int Write(Action<Utf8JsonWriter> write)
+    /// <summary>The source-generated shape of <typeparamref name="T"/> (see <see cref="CliJsonContext"/>).</summary>
+    public static JsonTypeInfo<T> Shape<T>() => (JsonTypeInfo<T>)Context.GetTypeInfo(typeof(T))!;
+
+    public static int Write<T>(T value)
     {
         using var stdout = Console.OpenStandardOutput();
-        using (var w = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
-            write(w);
+        JsonSerializer.Serialize(stdout, value, Shape<T>());
         stdout.Write("\n"u8);
         return 0;
     }
