@@ -6,7 +6,7 @@ namespace Strata.Native;
 internal static unsafe partial class Libc
 {
     public const int AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000;
-    private const int SOL_SOCKET = 1, SCM_RIGHTS = 1;
+    private const int SOL_SOCKET = 1, SCM_RIGHTS = 1, MSG_CMSG_CLOEXEC = 0x40000000;
 
     [StructLayout(LayoutKind.Sequential)]
     private struct IoVec
@@ -63,7 +63,7 @@ internal static unsafe partial class Libc
         byte* control = stackalloc byte[controlSize];
         var msg = new MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)controlSize };
         nint n;
-        do n = RecvMsg(socket, &msg, 0x40000000 /* MSG_CMSG_CLOEXEC */);
+        do n = RecvMsg(socket, &msg, MSG_CMSG_CLOEXEC);
         while (n < 0 && LastErrno == Errno.EINTR);
         if (n < 0) return -1;
         var header = (CmsgHdr*)control;
