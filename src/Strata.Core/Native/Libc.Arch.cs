@@ -9,18 +9,24 @@ namespace Strata.Native;
 /// </summary>
 internal static partial class Libc
 {
-    public static int O_DIRECTORY => PerArchitecture(x64: 0x10000, arm64: 0x4000);
-    public static int O_NOFOLLOW => PerArchitecture(x64: 0x20000, arm64: 0x8000);
+    /// <summary>One architecture's values, by their C names.</summary>
+    internal readonly record struct ArchitectureValues(int O_DIRECTORY, int O_NOFOLLOW);
 
-    // ProcessArchitecture is a constant of the runtime's build, so the switch folds away where these are used.
+    private static readonly ArchitectureValues X64 = new(O_DIRECTORY: 0x10000, O_NOFOLLOW: 0x20000);
+    private static readonly ArchitectureValues Arm64 = new(O_DIRECTORY: 0x4000, O_NOFOLLOW: 0x8000);
+
+    public static int O_DIRECTORY => ValuesFor(RuntimeInformation.ProcessArchitecture).O_DIRECTORY;
+    public static int O_NOFOLLOW => ValuesFor(RuntimeInformation.ProcessArchitecture).O_NOFOLLOW;
+
+    // ProcessArchitecture is a constant of the runtime's build, so this folds to one static field where it is used.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int PerArchitecture(int x64, int arm64) => RuntimeInformation.ProcessArchitecture switch
+    internal static ArchitectureValues ValuesFor(Architecture architecture) => architecture switch
     {
-        Architecture.X64 => x64,
-        Architecture.Arm64 => arm64,
-        _ => throw UnsupportedArchitecture(),
+        Architecture.X64 => X64,
+        Architecture.Arm64 => Arm64,
+        _ => throw Unsupported(architecture),
     };
 
-    private static PlatformNotSupportedException UnsupportedArchitecture() => new(
-        $"Strata knows the libc constants of x64 and arm64 Linux only, not {RuntimeInformation.ProcessArchitecture}");
+    private static PlatformNotSupportedException Unsupported(Architecture architecture) =>
+        new($"Strata knows the libc constants of x64 and arm64 Linux only, not {architecture}");
 }

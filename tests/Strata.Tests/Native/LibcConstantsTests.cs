@@ -16,7 +16,7 @@ namespace Strata.Tests.Native;
 /// </summary>
 public partial class LibcConstantsTests
 {
-    private const string Headers = """
+    internal const string Headers = """
         #define _GNU_SOURCE
         #include <errno.h>
         #include <fcntl.h>
@@ -44,14 +44,14 @@ public partial class LibcConstantsTests
         """;
 
     // Values the code keeps under a name of its own: the C expression each stands for.
-    private static readonly Dictionary<string, string> CSpelling = new(StringComparer.Ordinal)
+    internal static readonly Dictionary<string, string> CSpelling = new(StringComparer.Ordinal)
     {
         ["CmsgSpaceOfOneFd"] = "CMSG_SPACE(sizeof(int))",
         ["CmsgDataOffset"] = "CMSG_LEN(0)",
     };
 
     // C# struct (nested in Libc or FuseProtocol) → C type, and each C# field → the C member at the same offset.
-    private static readonly (Type Owner, string Name, string C, (string Field, string Member)[] Fields)[] Structs =
+    internal static readonly (Type Owner, string Name, string C, (string Field, string Member)[] Fields)[] Structs =
     [
         (typeof(Libc), "Statx", "struct statx", [("Mask", "stx_mask"), ("BlockSize", "stx_blksize"), ("Attributes", "stx_attributes"),
             ("Nlink", "stx_nlink"), ("Uid", "stx_uid"), ("Gid", "stx_gid"), ("Mode", "stx_mode"), ("Ino", "stx_ino"), ("Size", "stx_size"),
@@ -109,8 +109,7 @@ public partial class LibcConstantsTests
         var wrong = new List<string>();
         foreach (var (owner, name, cType, fields) in Structs)
         {
-            var type = owner.GetNestedType(name, BindingFlags.Public | BindingFlags.NonPublic)
-                ?? throw new InvalidOperationException($"{owner.Name}.{name} is gone: update this test");
+            var type = StructType(owner, name);
             if (Marshal.SizeOf(type) != c[name]) wrong.Add($"sizeof({cType}): Strata {Marshal.SizeOf(type)}, headers {c[name]}");
             foreach (var (field, member) in fields)
             {
@@ -121,8 +120,11 @@ public partial class LibcConstantsTests
         Assert.True(wrong.Count == 0, $"on {RuntimeInformation.ProcessArchitecture}:\n" + string.Join('\n', wrong));
     }
 
+    internal static Type StructType(Type owner, string name) => owner.GetNestedType(name, BindingFlags.Public | BindingFlags.NonPublic)
+        ?? throw new InvalidOperationException($"{owner.Name}.{name} is gone: update this test");
+
     /// <summary>The integer constants of Libc and Errno by their C names (upper case with an underscore, SYS_ calls, E*).</summary>
-    private static Dictionary<string, long> Constants()
+    internal static Dictionary<string, long> Constants()
     {
         const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Static;
         var result = new Dictionary<string, long>(StringComparer.Ordinal);
