@@ -13,6 +13,11 @@ packages=(
   # benchmarks
   hyperfine openssl jq time debootstrap  # bench/
 )
+# LibcConstantsOtherArchitectureTests: the other supported architecture's C headers (packages for any machine).
+case "$(dpkg --print-architecture)" in
+  amd64) packages+=(libc6-dev-arm64-cross) ;;
+  arm64) packages+=(libc6-dev-amd64-cross) ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

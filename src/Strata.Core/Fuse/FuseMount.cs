@@ -48,7 +48,7 @@ internal static class FuseMount
         int fd = Libc.OpenAt(Libc.AT_FDCWD, "/dev/fuse", Libc.O_RDWR | Libc.O_CLOEXEC, 0);
         if (fd < 0) throw new ErrnoException(Libc.LastErrno, "open", "/dev/fuse");
         var options = $"fd={fd},rootmode=40000,user_id={Libc.GetEuid()},group_id=0,allow_other" + (kernelChecksPermissions ? ",default_permissions" : "");
-        if (Libc.Mount(source, mountPoint, "fuse." + FsType, 0x2 | 0x4 /* nosuid, nodev */, options) != 0)
+        if (Libc.Mount(source, mountPoint, "fuse." + FsType, Libc.MS_NOSUID | Libc.MS_NODEV, options) != 0)
         {
             int errno = Libc.LastErrno;
             Libc.Close(fd);

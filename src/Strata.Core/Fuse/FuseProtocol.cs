@@ -29,9 +29,6 @@ internal static class FuseProtocol
     // fuse_init flags2 (the flags' upper 32 bits; read only when InitExt is set)
     public const uint DirectIoAllowMmap = 1 << (36 - 32), Passthrough = 1 << (37 - 32);
 
-    // ioctls on /dev/fuse: register a backing file for passthrough (returns its ID), and drop one
-    public const nuint DevIocBackingOpen = 0x4010E501, DevIocBackingClose = 0x4004E502;
-
     // setattr valid bits
     public const uint FattrMode = 1 << 0, FattrUid = 1 << 1, FattrGid = 1 << 2, FattrSize = 1 << 3, FattrAtime = 1 << 4,
         FattrMtime = 1 << 5, FattrFh = 1 << 6, FattrAtimeNow = 1 << 7, FattrMtimeNow = 1 << 8, FattrCtime = 1 << 10,

@@ -366,7 +366,7 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
     public int Register(int fd)
     {
         var map = new BackingMap { Fd = fd };
-        int id = Libc.Ioctl(_fd, DevIocBackingOpen, &map);
+        int id = Libc.Ioctl(_fd, Libc.FUSE_DEV_IOC_BACKING_OPEN, &map);
         if (id > 0) return id;
         int errno = Libc.LastErrno;
         Log($"passthrough off: registering a backing file failed with errno {errno}");
@@ -376,7 +376,7 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
     public void Unregister(int id)
     {
         uint value = (uint)id;
-        if (Libc.Ioctl(_fd, DevIocBackingClose, &value) != 0) Log($"dropping backing file {id}: errno {Libc.LastErrno}");
+        if (Libc.Ioctl(_fd, Libc.FUSE_DEV_IOC_BACKING_CLOSE, &value) != 0) Log($"dropping backing file {id}: errno {Libc.LastErrno}");
     }
 
     private static int Put<T>(Span<byte> body, in T value, int error) where T : unmanaged

@@ -9,7 +9,6 @@ namespace Strata.Fuse;
 /// <summary>Everything that changes the tree: new objects, removals, renames, links, attributes, xattrs, copy-up.</summary>
 internal sealed partial class UnionFileSystem
 {
-    private const uint RENAME_NOREPLACE = 1;
     private const string OverlayXattrPrefix = "trusted.overlay.";
 
     /// <summary>Checks a new name under a parent and readies the upper directory for it (copy-up, whiteout gone).</summary>
@@ -291,7 +290,6 @@ internal sealed partial class UnionFileSystem
             if ((set.Valid & FattrSize) != 0 && Truncate(full, (long)set.Size) != 0) return LastErrno;
             if ((set.Valid & (FattrAtime | FattrMtime | FattrAtimeNow | FattrMtimeNow)) != 0)
             {
-                const long UTIME_NOW = (1L << 30) - 1;
                 Span<Timespec> times =
                 [
                     (set.Valid & FattrAtimeNow) != 0 ? new Timespec { Nanoseconds = UTIME_NOW }

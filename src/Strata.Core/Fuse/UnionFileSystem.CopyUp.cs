@@ -33,7 +33,7 @@ internal sealed partial class UnionFileSystem
         var st = found.Stat;
         if (st.IsDirectory)
         {
-            if (MkdirAt(AT_FDCWD, upperFull, 0700) != 0) return LastErrno;
+            if (MkdirAt(AT_FDCWD, upperFull, 0x1c0 /* 0700: C# has no octal literals */) != 0) return LastErrno;
             e = CopyMetadata(found.Full, upperFull, st);
         }
         else if (st.IsRegular)
@@ -73,7 +73,7 @@ internal sealed partial class UnionFileSystem
         var staging = Path.Combine(_work!, $"copyup-{Guid.NewGuid():N}");
         int src = OpenAt(AT_FDCWD, source, O_RDONLY | O_CLOEXEC, 0);
         if (src < 0) return LastErrno;
-        int dst = OpenAt(AT_FDCWD, staging, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        int dst = OpenAt(AT_FDCWD, staging, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0x180 /* 0600 */);
         if (dst < 0) { int err = LastErrno; Close(src); return err; }
         int e = 0;
         try

@@ -6,8 +6,6 @@ namespace Strata.Fuse;
 
 internal sealed partial class UnionFileSystem
 {
-    private const int O_ACCMODE = 3, O_APPEND = 0x400, O_NOCTTY = 0x100;
-
     /// <summary>An open file: the fd of the copy it was opened on (the upper one for any write), and the node whose
     /// backing file it holds open in passthrough mode.</summary>
     private sealed class OpenFile(int fd, Node node, bool backed, bool onLower)

@@ -6,7 +6,6 @@ namespace Strata.Native;
 internal static partial class Libc
 {
     private const int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
-    private const int EWOULDBLOCK = 11, EINTR = 4;
 
     [LibraryImport("libc", EntryPoint = "flock", SetLastError = true)]
     private static partial int Flock(int fd, int operation);
@@ -36,8 +35,8 @@ internal static partial class Libc
         while (Flock(fd, op) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            if (errno == EWOULDBLOCK && !wait) return false;
-            if (errno != EINTR) throw new StrataException(ErrorKind.Internal, $"cannot lock {what}: errno {errno}");
+            if (errno == Errno.EWOULDBLOCK && !wait) return false;
+            if (errno != Errno.EINTR) throw new StrataException(ErrorKind.Internal, $"cannot lock {what}: errno {errno}");
         }
         return true;
     }

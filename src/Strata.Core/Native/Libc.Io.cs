@@ -17,6 +17,10 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "pwrite64", SetLastError = true)]
     public static partial nint Pwrite(int fd, byte* buffer, nuint count, long offset);
 
+    // ioctls on /dev/fuse (_IOW(229, 1, fuse_backing_map) and _IOW(229, 2, uint32)): register a backing file for
+    // passthrough, returning its ID, and drop one. x86-64 and arm64 share the generic _IOC encoding.
+    public const nuint FUSE_DEV_IOC_BACKING_OPEN = 0x4010E501, FUSE_DEV_IOC_BACKING_CLOSE = 0x4004E502;
+
     [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
     public static partial int Ioctl(int fd, nuint request, void* argument);
 

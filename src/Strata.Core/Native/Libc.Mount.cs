@@ -5,7 +5,7 @@ namespace Strata.Native;
 /// <summary>mount(2) and umount2(2), for the kernel's overlayfs.</summary>
 internal static partial class Libc
 {
-    public const ulong MS_RDONLY = 1;
+    public const ulong MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4;
     public const int MNT_DETACH = 2;
 
     [LibraryImport("libc", EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
@@ -14,10 +14,10 @@ internal static partial class Libc
     [LibraryImport("libc", EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Umount2(string target, int flags);
 
-    // The new mount API (Linux 5.2; "lowerdir+" for overlayfs since 6.8): each layer is its own parameter, so a
-    // deep stack is not bound by the one page of mount(2) options.
+    // The new mount API (Linux 5.2; "lowerdir+" for overlayfs since 6.8, layers as O_PATH fds since 6.15): each layer is its
+    // own parameter, so a deep stack is not bound by the one page of mount(2) options.
     public const uint FSOPEN_CLOEXEC = 1, FSMOUNT_CLOEXEC = 1, MOUNT_ATTR_RDONLY = 1, MOVE_MOUNT_F_EMPTY_PATH = 4;
-    public const uint FSCONFIG_SET_FLAG = 0, FSCONFIG_SET_STRING = 1, FSCONFIG_CMD_CREATE = 6;
+    public const uint FSCONFIG_SET_STRING = 1, FSCONFIG_SET_FD = 5, FSCONFIG_CMD_CREATE = 6;
 
     [LibraryImport("libc", EntryPoint = "fsopen", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int FsOpen(string fsname, uint flags);

@@ -6,7 +6,10 @@ namespace Strata.Native;
 internal static unsafe partial class Libc
 {
     public const int AF_UNIX = 1, SOCK_STREAM = 1, SOCK_CLOEXEC = 0x80000;
-    private const int SOL_SOCKET = 1, SCM_RIGHTS = 1;
+    private const int SOL_SOCKET = 1, SCM_RIGHTS = 1, MSG_CMSG_CLOEXEC = 0x40000000;
+
+    // CMSG_SPACE(sizeof(int)), room for a header and one fd, and CMSG_LEN(0), where the fd sits (64-bit Linux).
+    private const int CmsgSpaceOfOneFd = 24, CmsgDataOffset = 16;
 
     [StructLayout(LayoutKind.Sequential)]
     private struct IoVec
@@ -59,15 +62,14 @@ internal static unsafe partial class Libc
     {
         byte data;
         var iov = new IoVec { Base = &data, Length = 1 };
-        int controlSize = sizeof(CmsgHdr) + 8; // CMSG_SPACE(sizeof(int)) on 64-bit
-        byte* control = stackalloc byte[controlSize];
-        var msg = new MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)controlSize };
+        byte* control = stackalloc byte[CmsgSpaceOfOneFd];
+        var msg = new MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = CmsgSpaceOfOneFd };
         nint n;
-        do n = RecvMsg(socket, &msg, 0x40000000 /* MSG_CMSG_CLOEXEC */);
+        do n = RecvMsg(socket, &msg, MSG_CMSG_CLOEXEC);
         while (n < 0 && LastErrno == Errno.EINTR);
         if (n < 0) return -1;
         var header = (CmsgHdr*)control;
         if (n == 0 || msg.ControlLength < (nuint)sizeof(CmsgHdr) || header->Level != SOL_SOCKET || header->Type != SCM_RIGHTS) return -2;
-        return *(int*)(control + sizeof(CmsgHdr));
+        return *(int*)(control + CmsgDataOffset);
     }
 }

@@ -8,16 +8,20 @@ namespace Strata.Native;
 /// </summary>
 internal static partial class Libc
 {
-    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_EXCL = 0x80, O_TRUNC = 0x200, O_APPEND = 0x400,
-        O_DIRECTORY = 0x10000, O_NOFOLLOW = 0x20000, O_CLOEXEC = 0x80000, O_PATH = 0x200000;
+    // The same on x86-64 and arm64; the O_ flags that differ are in Libc.Arch.cs. LibcConstantsTests checks every
+    // value here against the machine's C headers.
+    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_ACCMODE = 3, O_CREAT = 0x40, O_EXCL = 0x80, O_NOCTTY = 0x100,
+        O_TRUNC = 0x200, O_APPEND = 0x400, O_CLOEXEC = 0x80000, O_PATH = 0x200000;
     public const int AT_FDCWD = -100, AT_SYMLINK_NOFOLLOW = 0x100, AT_REMOVEDIR = 0x200, AT_EMPTY_PATH = 0x1000;
     public const ulong RESOLVE_NO_XDEV = 0x01, RESOLVE_NO_MAGICLINKS = 0x02, RESOLVE_NO_SYMLINKS = 0x04,
         RESOLVE_BENEATH = 0x08, RESOLVE_IN_ROOT = 0x10;
     public const uint S_IFMT = 0xF000, S_IFDIR = 0x4000, S_IFREG = 0x8000, S_IFLNK = 0xA000, S_IFCHR = 0x2000,
         S_IFBLK = 0x6000, S_IFIFO = 0x1000, S_IFSOCK = 0xC000, S_ISUID = 0x800, S_ISGID = 0x400;
-    public const long UTIME_OMIT = (1L << 30) - 2;
+    public const long UTIME_NOW = (1L << 30) - 1, UTIME_OMIT = (1L << 30) - 2;
+    public const uint RENAME_NOREPLACE = 1;
 
-    private const long SysOpenat2 = 437;
+    // 437 on every architecture: syscalls added since 5.1 share one number table.
+    private const long SYS_openat2 = 437;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct OpenHow
@@ -41,7 +45,7 @@ internal static partial class Libc
     public static int OpenAt2(int dirfd, string path, ulong flags, ulong resolve)
     {
         var how = new OpenHow { Flags = flags, Resolve = resolve };
-        return (int)Syscall(SysOpenat2, dirfd, path, ref how, (nuint)Marshal.SizeOf<OpenHow>());
+        return (int)Syscall(SYS_openat2, dirfd, path, ref how, (nuint)Marshal.SizeOf<OpenHow>());
     }
 
     [LibraryImport("libc", EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

@@ -19,6 +19,9 @@ public static class Requires
     public static void Tool(string name) =>
         Check(Infrastructure.Tool.Exists(name) ? null : $"needs the tool '{name}' (scripts/setup.sh installs it)");
 
+    public static void Present(string path, string what) =>
+        Check(File.Exists(path) || Directory.Exists(path) ? null : $"needs {what} at {path} (scripts/setup.sh installs it)");
+
     public static void Overlay() => Check(OverlayProblem.Value);
 
     public static void Fuse() => Check(FuseProblem.Value);
