@@ -10,7 +10,6 @@ namespace Strata.Fuse;
 internal sealed partial class UnionFileSystem
 {
     private const uint RENAME_NOREPLACE = 1;
-    private const string OverlayXattrPrefix = "trusted.overlay.";
 
     /// <summary>Checks a new name under a parent and readies the upper directory for it (copy-up, whiteout gone).</summary>
     private int PrepareNew(ulong parent, string name, out string path, out string full)
@@ -26,7 +25,7 @@ internal sealed partial class UnionFileSystem
         if (e != 0) return e;
         full = Path.Combine(_upper!, path);
         // A whiteout hid a lower object of this name: the new object takes its place.
-        if (StatPath(full) is { } st && IsWhiteout(st) && UnlinkAt(AT_FDCWD, full, 0) != 0) return LastErrno;
+        if (StatPath(full) is { } st && OverlayFormat.IsWhiteout(st) && UnlinkAt(AT_FDCWD, full, 0) != 0) return LastErrno;
         return 0;
     }
 
@@ -46,8 +45,8 @@ internal sealed partial class UnionFileSystem
         if (FchmodAt(AT_FDCWD, full, RootlessForm.RealPermissions(st.Type, a.Mode), 0) != 0) return LastErrno;
         try
         {
-            if (RootlessForm.NeedsOverride(a, st.Type)) Libc.SetXattr(full, RootlessForm.OverrideXattr, RootlessForm.Format(a));
-            else if (Lremovexattr(full, RootlessForm.OverrideXattr) != 0 && LastErrno != Errno.ENODATA) return LastErrno;
+            if (RootlessForm.NeedsOverride(a, st.Type)) Libc.SetXattr(full, OverlayFormat.OverrideStat, RootlessForm.Format(a));
+            else if (Lremovexattr(full, OverlayFormat.OverrideStat) != 0 && LastErrno != Errno.ENODATA) return LastErrno;
         }
         catch (ErrnoException x)
         {
@@ -76,7 +75,7 @@ internal sealed partial class UnionFileSystem
             if (e != 0) return e;
             if (MkdirAt(AT_FDCWD, full, mode & 0xfff) != 0) return LastErrno;
             // Over a deleted lower directory the new one starts empty: opaque, as the kernel makes it.
-            if (hidLower) Libc.SetXattr(full, _opaqueXattr, "y"u8);
+            if (hidLower) Libc.SetXattr(full, OverlayFormat.OpaqueXattr(_userMarkers), "y"u8);
             return Finish(path, full, caller, S_IFDIR | (mode & 0xfff), out entry);
         }
     }
@@ -98,7 +97,7 @@ internal sealed partial class UnionFileSystem
                 Close(fd);
                 e = Finish(path, full, caller, mode, out entry);
                 if (e != 0) return e;
-                var a = RootlessForm.Parse(Libc.GetXattr(full, RootlessForm.OverrideXattr) ?? [], S_IFREG)!.Value;
+                var a = RootlessForm.Parse(Libc.GetXattr(full, OverlayFormat.OverrideStat) ?? [], S_IFREG)!.Value;
                 e = KeepAttributes(full, a with { Major = major, Minor = minor });
                 entry = Entry(_byPath[path], full, StatPath(full)!.Value);
                 return e;
@@ -176,7 +175,7 @@ internal sealed partial class UnionFileSystem
             var (dir, _) = LayerPaths.Split(path);
             int e = CopyUp(dir);
             if (e != 0) return e;
-            if (MknodAt(AT_FDCWD, upperFull, S_IFCHR, 0) != 0) return LastErrno;
+            if (OverlayFormat.MakeWhiteout(AT_FDCWD, upperFull) != 0) return LastErrno;
             Changed(path);
         }
         return 0;
@@ -191,7 +190,7 @@ internal sealed partial class UnionFileSystem
         foreach (var i in layers)
         {
             if (i == 0 && Writable) continue;
-            if (StatPath(Path.Combine(_layers[i], path)) is { } st) return !IsWhiteout(st);
+            if (StatPath(Path.Combine(_layers[i], path)) is { } st) return !OverlayFormat.IsWhiteout(st);
             if (WhiteoutFileHides(i, path)) return false;
         }
         return false;
@@ -229,14 +228,14 @@ internal sealed partial class UnionFileSystem
             if (e == 0) e = CopyUp(np.Path);
             if (e != 0) return e;
             var toFull = Path.Combine(_upper!, to);
-            if (StatPath(toFull) is { } old && IsWhiteout(old) && UnlinkAt(AT_FDCWD, toFull, 0) != 0) return LastErrno;
+            if (StatPath(toFull) is { } old && OverlayFormat.IsWhiteout(old) && UnlinkAt(AT_FDCWD, toFull, 0) != 0) return LastErrno;
             if (RenameAt2(AT_FDCWD, Path.Combine(_upper!, from), AT_FDCWD, toFull, 0) != 0) return LastErrno;
-            if (src.Stat.IsDirectory && LowerHas(to)) Libc.SetXattr(toFull, _opaqueXattr, "y"u8);
+            if (src.Stat.IsDirectory && LowerHas(to)) Libc.SetXattr(toFull, OverlayFormat.OpaqueXattr(_userMarkers), "y"u8);
             Changed(from, tree: true);
             Changed(to, tree: true);
             if (LowerHas(from))
             {
-                if (MknodAt(AT_FDCWD, Path.Combine(_upper!, from), S_IFCHR, 0) != 0) return LastErrno;
+                if (OverlayFormat.MakeWhiteout(AT_FDCWD, Path.Combine(_upper!, from)) != 0) return LastErrno;
                 Changed(from);
             }
             Move(from, to);
@@ -339,9 +338,7 @@ internal sealed partial class UnionFileSystem
 
     // ---------- xattrs: overlay's own (trusted.overlay.*; the rootless form's user.* markers) are bookkeeping, never shown ----------
 
-    private bool IsPrivate(string name) =>
-        _rootless ? RootlessForm.IsFormXattr(name)
-        : name.StartsWith(OverlayXattrPrefix, StringComparison.Ordinal) || _userMarkers && name.StartsWith("user.overlay.", StringComparison.Ordinal);
+    private bool IsPrivate(string name) => OverlayFormat.IsPrivateXattr(name, _userMarkers, _rootless);
 
     private string Stored(string name) => _rootless ? RootlessForm.StoredName(name) : name;
 

@@ -36,7 +36,6 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
     private readonly bool _rootless;
     private readonly bool _userMarkers; // also: .wh. files in layers are whiteouts (see WhiteoutFileHides)
     private readonly bool _oneFileSystem;
-    private readonly string _opaqueXattr;
     private readonly string? _upper;
     private readonly string? _work;
     private readonly string[] _layers; // upper (if any) first, then the lowers top first
@@ -59,7 +58,6 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
     {
         _rootless = rootless;
         _userMarkers = rootless || userMarkers;
-        _opaqueXattr = _userMarkers ? RootlessForm.OpaqueXattr : LayerApplication.OpaqueXattr;
         _upper = upper;
         _work = work;
         _layers = [.. upper is null ? [] : new[] { upper }, .. lowersTopFirst];
@@ -105,7 +103,7 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
         foreach (var i in layers)
         {
             var full = Path.Combine(_layers[i], path);
-            if (StatPath(full) is { } st) return IsWhiteout(st) ? null : (i, full, st);
+            if (StatPath(full) is { } st) return OverlayFormat.IsWhiteout(st) ? null : (i, full, st);
             if (WhiteoutFileHides(i, path)) return null;
         }
         return null;
@@ -120,10 +118,8 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
     {
         if (!_userMarkers) return false;
         var (dir, name) = LayerPaths.Split(path);
-        return StatPath(Path.Combine(_layers[layer], dir, ".wh." + name)) is not null;
+        return OverlayFormat.HasWhiteoutFile(_layers[layer], dir, name);
     }
-
-    private bool HasOpaqueFile(string full) => _userMarkers && StatPath(Path.Combine(full, ".wh..wh..opq")) is not null;
 
     /// <summary>The layers whose copy of a directory takes part in the merge, top first; null if not a visible directory.</summary>
     private List<int>? Contributors(string dir)
@@ -149,7 +145,7 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
                 }
                 if (!st.IsDirectory) break;
                 result!.Add(i);
-                if (IsOpaque(full) || HasOpaqueFile(full)) break;
+                if (OverlayFormat.IsOpaque(full) || _userMarkers && OverlayFormat.HasOpaqueFile(full)) break;
             }
             if (result is { Count: 0 }) result = null;
         }
@@ -169,24 +165,22 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
             foreach (var entry in Directory.EnumerateFileSystemEntries(full))
             {
                 var name = Path.GetFileName(entry);
-                if (_userMarkers && name.StartsWith(".wh.", StringComparison.Ordinal))
+                if (_userMarkers && OverlayFormat.IsWhiteoutName(name))
                 {
-                    if (name != ".wh..wh..opq") seen.TryAdd(name[4..], null); // hidden from here down
+                    if (name != OverlayFormat.OpaqueMarker) seen.TryAdd(OverlayFormat.Hidden(name), null); // hidden from here down
                     continue;
                 }
                 if (seen.ContainsKey(name)) continue;
                 // A rootless-form device is a regular file on disk: its type comes from its override.
-                seen[name] = StatPath(entry) is { } st && !IsWhiteout(st) ? (_rootless && st.IsRegular ? Shown(entry, st).Type : st.Type) : null;
+                seen[name] = StatPath(entry) is { } st && !OverlayFormat.IsWhiteout(st)
+                    ? (_rootless && st.IsRegular ? Shown(entry, st).Type : st.Type)
+                    : null;
             }
         }
         return [.. seen.Where(kv => kv.Value is not null).Select(kv => (kv.Key, kv.Value!.Value))];
     }
 
     private static Statx? StatPath(string full) => TryLstatAt(AT_FDCWD, full, out var st) ? st : null;
-
-    private static bool IsWhiteout(Statx st) => st.Type == S_IFCHR && st.RdevMajor == 0 && st.RdevMinor == 0;
-
-    private static bool IsOpaque(string dir) => Union.UnionView.IsOpaque(dir);
 
     /// <summary>
     /// A change at a union path drops the cached merges it can affect: its own entry (a new upper copy joins the
@@ -281,7 +275,7 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
 
     private static string Join(Node parent, string name) => LayerPaths.Join(parent.Path, name);
 
-    private static bool BadName(string name) => name.Length == 0 || name == "." || name == ".." || name.Contains('/') || name.StartsWith(".wh.", StringComparison.Ordinal);
+    private static bool BadName(string name) => name.Length == 0 || name == "." || name == ".." || name.Contains('/') || OverlayFormat.IsWhiteoutName(name);
 
     // ---------- reading ----------
 
@@ -291,7 +285,7 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
         lock (_lock)
         {
             if (NodeOf(parent) is not { } p) return Errno.ENOENT;
-            if (name.StartsWith(".wh.", StringComparison.Ordinal)) return Errno.ENOENT;
+            if (OverlayFormat.IsWhiteoutName(name)) return Errno.ENOENT;
             var path = Join(p, name);
             if (Resolve(path) is not { } found) return Errno.ENOENT;
             entry = Entry(Remember(path), found.Full, found.Stat);

@@ -31,7 +31,7 @@ internal sealed class UnionView(IReadOnlyList<string> layersTopFirst, bool rootl
         {
             var full = Path.Combine(layer, path);
             if (!TryLstatAt(AT_FDCWD, full, out var st)) continue;
-            return IsWhiteout(st) ? null : new UnionEntry(path, full, Present(full, st));
+            return OverlayFormat.IsWhiteout(st) ? null : new UnionEntry(path, full, Present(full, st));
         }
         return null;
     }
@@ -50,7 +50,7 @@ internal sealed class UnionView(IReadOnlyList<string> layersTopFirst, bool rootl
             {
                 var name = Path.GetFileName(entry);
                 if (seen.ContainsKey(name)) continue;
-                seen[name] = TryLstatAt(AT_FDCWD, entry, out var st) && !IsWhiteout(st);
+                seen[name] = TryLstatAt(AT_FDCWD, entry, out var st) && !OverlayFormat.IsWhiteout(st);
             }
         }
         var names = seen.Where(kv => kv.Value).Select(kv => kv.Key).ToList();
@@ -93,7 +93,7 @@ internal sealed class UnionView(IReadOnlyList<string> layersTopFirst, bool rootl
                 if (!TryLstatAt(AT_FDCWD, full, out var st)) continue;
                 if (!st.IsDirectory) break; // a whiteout or a non-directory ends the merge here
                 result!.Add(full[..^(dir.Length + 1)]);
-                if (IsOpaque(full)) break;
+                if (OverlayFormat.IsOpaque(full)) break;
             }
             if (result is { Count: 0 }) result = null;
         }
@@ -102,15 +102,6 @@ internal sealed class UnionView(IReadOnlyList<string> layersTopFirst, bool rootl
     }
 
     private Statx Present(string full, Statx st) => rootless ? RootlessForm.Present(full, st) : st;
-
-    private static bool IsWhiteout(Statx st) => st.Type == S_IFCHR && st.RdevMajor == 0 && st.RdevMinor == 0;
-
-    /// <summary>Either form's opaque flag (each store writes one; a directory never carries the other).</summary>
-    internal static bool IsOpaque(string dir)
-    {
-        var x = ListXattrs(dir);
-        return (x.TryGetValue(LayerApplication.OpaqueXattr, out var v) || x.TryGetValue(RootlessForm.OpaqueXattr, out v)) && v is [(byte)'y', ..];
-    }
 
     private static Statx StatOf(string path) =>
         TryLstatAt(AT_FDCWD, path, out var st) ? st : throw new ErrnoException(Errno.ENOENT, "stat", path);
