@@ -19,8 +19,8 @@ internal sealed partial class UnionFileSystem
         if (NodeOf(parent) is not { } p) return Errno.ENOENT;
         if (BadName(name)) return Errno.EINVAL;
         path = Join(p, name);
-        if (Resolve(path) is not null) return Errno.EEXIST;
-        if (Resolve(p.Path) is not { Stat.IsDirectory: true }) return Errno.ENOTDIR;
+        if (_stack.Resolve(path) is not null) return Errno.EEXIST;
+        if (_stack.Resolve(p.Path) is not { Stat.IsDirectory: true }) return Errno.ENOTDIR;
         int e = CopyUp(p.Path);
         if (e != 0) return e;
         full = Path.Combine(_upper!, path);
@@ -124,7 +124,7 @@ internal sealed partial class UnionFileSystem
         entry = default;
         lock (_lock)
         {
-            if (NodeOf(node) is not { } n || Resolve(n.Path) is not { } src) return Errno.ENOENT;
+            if (NodeOf(node) is not { } n || _stack.Resolve(n.Path) is not { } src) return Errno.ENOENT;
             if (src.Stat.IsDirectory) return Errno.EPERM;
             int e = PrepareNew(newParent, newName, out var path, out var full);
             if (e != 0) return e;
@@ -148,7 +148,7 @@ internal sealed partial class UnionFileSystem
             if (!Writable) return Errno.EROFS;
             if (NodeOf(parent) is not { } p) return Errno.ENOENT;
             var path = Join(p, name);
-            if (Resolve(path) is not { } found) return Errno.ENOENT;
+            if (_stack.Resolve(path) is not { } found) return Errno.ENOENT;
             if (directory && !found.Stat.IsDirectory) return Errno.ENOTDIR;
             if (!directory && found.Stat.IsDirectory) return Errno.EISDIR;
             if (directory && List(path) is { Count: > 0 }) return Errno.ENOTEMPTY;
@@ -182,19 +182,7 @@ internal sealed partial class UnionFileSystem
     }
 
     /// <summary>Whether a lower layer would show something at this path if the upper did not cover it.</summary>
-    private bool LowerHas(string path)
-    {
-        var (dir, _) = LayerPaths.Split(path);
-        var layers = Contributors(dir);
-        if (layers is null) return false;
-        foreach (var i in layers)
-        {
-            if (i == 0 && Writable) continue;
-            if (StatPath(Path.Combine(_layers[i], path)) is { } st) return !OverlayFormat.IsWhiteout(st);
-            if (WhiteoutFileHides(i, path)) return false;
-        }
-        return false;
-    }
+    private bool LowerHas(string path) => _stack.ShowsFrom(Writable ? 1 : 0, path);
 
     public int Rename(ulong parent, string name, ulong newParent, string newName, uint flags)
     {
@@ -206,11 +194,11 @@ internal sealed partial class UnionFileSystem
             if (BadName(newName)) return Errno.EINVAL;
             var from = Join(p, name);
             var to = Join(np, newName);
-            if (Resolve(from) is not { } src) return Errno.ENOENT;
+            if (_stack.Resolve(from) is not { } src) return Errno.ENOENT;
             if (from == to) return 0;
             if (to.StartsWith(from + "/", StringComparison.Ordinal)) return Errno.EINVAL;
-            if (Resolve(np.Path) is not { Stat.IsDirectory: true }) return Errno.ENOTDIR;
-            if (Resolve(to) is { } dst)
+            if (_stack.Resolve(np.Path) is not { Stat.IsDirectory: true }) return Errno.ENOTDIR;
+            if (_stack.Resolve(to) is { } dst)
             {
                 if ((flags & RENAME_NOREPLACE) != 0) return Errno.EEXIST;
                 // Two hard links to one file: rename(2) does nothing.
@@ -258,7 +246,7 @@ internal sealed partial class UnionFileSystem
     private int UpperCopy(ulong node, out string full)
     {
         full = "";
-        if (NodeOf(node) is not { } n || Resolve(n.Path) is null) return Errno.ENOENT;
+        if (NodeOf(node) is not { } n || _stack.Resolve(n.Path) is null) return Errno.ENOENT;
         if (!Writable) return Errno.EROFS;
         int e = CopyUp(n.Path);
         full = Path.Combine(_upper!, n.Path);
@@ -350,7 +338,7 @@ internal sealed partial class UnionFileSystem
         string full;
         lock (_lock)
         {
-            if (NodeOf(node) is not { } n || Resolve(n.Path) is not { } found) return Errno.ENOENT;
+            if (NodeOf(node) is not { } n || _stack.Resolve(n.Path) is not { } found) return Errno.ENOENT;
             full = found.Full;
         }
         if (IsPrivate(name)) return Errno.ENODATA;
@@ -369,7 +357,7 @@ internal sealed partial class UnionFileSystem
         string full;
         lock (_lock)
         {
-            if (NodeOf(node) is not { } n || Resolve(n.Path) is not { } found) return Errno.ENOENT;
+            if (NodeOf(node) is not { } n || _stack.Resolve(n.Path) is not { } found) return Errno.ENOENT;
             full = found.Full;
         }
         var names = new List<byte>();

@@ -13,7 +13,7 @@ internal sealed partial class UnionFileSystem
         if (path.Length == 0) return 0;
         var upperFull = Path.Combine(_upper!, path);
         if (StatPath(upperFull) is { } mine && !OverlayFormat.IsWhiteout(mine)) return 0;
-        if (Resolve(path) is not { } found) return Errno.ENOENT;
+        if (_stack.Resolve(path) is not { } found) return Errno.ENOENT;
         var (dir, _) = LayerPaths.Split(path);
         int e = CopyUp(dir);
         if (e != 0) return e;
