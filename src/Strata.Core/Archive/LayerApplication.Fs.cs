@@ -185,7 +185,7 @@ internal sealed partial class LayerApplication
         uint realType = type is S_IFCHR or S_IFBLK ? S_IFREG : type;
         Check(FchmodAt(parent, name, RootlessForm.RealPermissions(realType, (uint)entry.Mode), 0), "chmod", path);
         var attributes = new RootlessForm.Attributes((uint)entry.Uid, (uint)entry.Gid, type | ((uint)entry.Mode & 0xfff), (uint)entry.DevMajor, (uint)entry.DevMinor);
-        if (RootlessForm.NeedsOverride(attributes, realType)) SetXattr(procPath, RootlessForm.OverrideXattr, RootlessForm.Format(attributes));
+        if (RootlessForm.NeedsOverride(attributes, realType)) SetXattr(procPath, OverlayFormat.OverrideStat, RootlessForm.Format(attributes));
     }
 
     private void SetRootAttributes(TarEntry entry)

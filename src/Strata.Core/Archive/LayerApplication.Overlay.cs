@@ -7,8 +7,6 @@ namespace Strata.Archive;
 /// <summary>Overlay mode: whiteouts and opaque markers become what the kernel's overlayfs reads.</summary>
 internal sealed partial class LayerApplication
 {
-    public const string OpaqueXattr = "trusted.overlay.opaque";
-
     private Union.UnionView? _lowerView;
 
     /// <summary>The merged lower layers, as overlayfs will show them under this one.</summary>
@@ -16,14 +14,14 @@ internal sealed partial class LayerApplication
 
     private void ApplyOverlayWhiteout(TarEntry entry, string dir, string name)
     {
-        if (name == LayerPaths.OpaqueMarker)
+        if (name == OverlayFormat.OpaqueMarker)
         {
             ResolveDirectory(dir, create: true);
             MarkOpaque(dir);
             return;
         }
-        if (name.StartsWith(LayerPaths.MetaPrefix, StringComparison.Ordinal)) return;
-        var target = name[LayerPaths.WhiteoutPrefix.Length..];
+        if (OverlayFormat.IsMetaName(name)) return;
+        var target = OverlayFormat.Hidden(name);
         if (target is "" or "." or "..")
             throw StrataException.Invalid($"layer entry \"{LayerPaths.Trim(entry.Name)}\": invalid whiteout");
         var full = LayerPaths.Join(dir, target);
@@ -33,7 +31,7 @@ internal sealed partial class LayerApplication
         if (LowerView.Lookup(full) is null) return;
         int parent = ResolveDirectory(dir, create: true);
         if (TryLstatAt(parent, target, out _)) return;
-        Check(MknodAt(parent, target, S_IFCHR, 0), "mknod whiteout", full);
+        Check(OverlayFormat.MakeWhiteout(parent, target), "mknod whiteout", full);
         _whiteouts.Add(full);
     }
 
@@ -67,8 +65,8 @@ internal sealed partial class LayerApplication
                 var at = path.Length == 0 ? _root : name;
                 if (_options.PreserveOwnership) Check(FchownAt(parent, at, (int)st.Uid, (int)st.Gid, AT_SYMLINK_NOFOLLOW), "chown", path);
                 Check(FchmodAt(parent, at, (uint)st.Mode & 0xfff, 0), "chmod", path);
-                if (_options.Rootless && GetXattr(Path.Combine(lower, path), RootlessForm.OverrideXattr) is { } over)
-                    SetXattr(path.Length == 0 ? _root : $"/proc/self/fd/{parent}/{name}", RootlessForm.OverrideXattr, over);
+                if (_options.Rootless && GetXattr(Path.Combine(lower, path), OverlayFormat.OverrideStat) is { } over)
+                    SetXattr(path.Length == 0 ? _root : $"/proc/self/fd/{parent}/{name}", OverlayFormat.OverrideStat, over);
             }
             finally
             {
@@ -89,7 +87,7 @@ internal sealed partial class LayerApplication
             foreach (var name in LowerView.List("") ?? [])
                 if (!_created.Contains(name) && !_touched.Contains(name) && !TryLstatAt(_rootFd, name, out _))
                 {
-                    Check(MknodAt(_rootFd, name, S_IFCHR, 0), "mknod whiteout", name);
+                    Check(OverlayFormat.MakeWhiteout(_rootFd, name), "mknod whiteout", name);
                     _whiteouts.Add(name);
                 }
             return;
@@ -97,7 +95,7 @@ internal sealed partial class LayerApplication
         int fd = OpenPrivate(dir); // callers made it
         try
         {
-            SetXattr($"/proc/self/fd/{fd}/.", _options.Rootless ? RootlessForm.OpaqueXattr : OpaqueXattr, "y"u8); // "/." so the magic link itself is not the target
+            SetXattr($"/proc/self/fd/{fd}/.", OverlayFormat.OpaqueXattr(_options.Rootless), "y"u8); // "/." so the magic link itself is not the target
             foreach (var w in _whiteouts.Where(w => LayerPaths.Split(w).Dir == dir).ToList())
             {
                 Check(UnlinkAt(fd, LayerPaths.Split(w).Base, 0), "unlink whiteout", w);

@@ -51,9 +51,9 @@ internal sealed partial class LayerApplication : IDisposable
                 return;
             }
             // aufs-era hard-link stores (.wh..wh.plnk/*) and other root-level metadata: not content.
-            if (path.StartsWith(LayerPaths.MetaPrefix, StringComparison.Ordinal) && path != LayerPaths.OpaqueMarker) return;
+            if (OverlayFormat.IsMetaName(path) && path != OverlayFormat.OpaqueMarker) return;
             var (dir, name) = LayerPaths.Split(path);
-            if (name.StartsWith(LayerPaths.WhiteoutPrefix, StringComparison.Ordinal))
+            if (OverlayFormat.IsWhiteoutName(name))
             {
                 ApplyWhiteout(entry, dir, name);
                 return;
@@ -73,14 +73,14 @@ internal sealed partial class LayerApplication : IDisposable
             ApplyOverlayWhiteout(entry, dir, name);
             return;
         }
-        if (name == LayerPaths.OpaqueMarker)
+        if (name == OverlayFormat.OpaqueMarker)
         {
             int fd = ResolveDirectory(dir, create: true);
             Prune(fd, dir);
             return;
         }
-        if (name.StartsWith(LayerPaths.MetaPrefix, StringComparison.Ordinal)) return; // .wh..wh.plnk and the like
-        var target = name[LayerPaths.WhiteoutPrefix.Length..];
+        if (OverlayFormat.IsMetaName(name)) return; // .wh..wh.plnk and the like
+        var target = OverlayFormat.Hidden(name);
         if (target is "" or "." or "..")
             throw StrataException.Invalid($"layer entry \"{LayerPaths.Trim(entry.Name)}\": invalid whiteout");
         int parent = ResolveDirectory(dir, create: false);
@@ -124,7 +124,7 @@ internal sealed partial class LayerApplication : IDisposable
     {
         // overlayfs would act on these (metacopy/redirect tricks): refused before anything is written.
         foreach (var key in entry.Xattrs.Keys)
-            if (RootlessForm.IsFormXattr(key))
+            if (OverlayFormat.IsFormXattr(key))
                 throw StrataException.Invalid($"layer entry \"{LayerPaths.Trim(entry.Name)}\": refusing the storage-private xattr {key}");
         int parent = ResolveDirectory(dir, create: true);
         KeepTime(dir, parent);

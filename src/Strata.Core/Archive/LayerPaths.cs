@@ -5,10 +5,6 @@ namespace Strata.Archive;
 /// <summary>Entry names made root-relative and clean; a name that climbs above the root is refused.</summary>
 internal static class LayerPaths
 {
-    public const string WhiteoutPrefix = ".wh.";
-    public const string OpaqueMarker = ".wh..wh..opq";
-    public const string MetaPrefix = ".wh..wh.";
-
     /// <summary>"./a//b/../c" -> "a/c"; "" is the root itself.</summary>
     public static string Clean(string name, string what)
     {

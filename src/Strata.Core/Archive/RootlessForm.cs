@@ -15,10 +15,6 @@ namespace Strata.Archive;
 /// </summary>
 internal static class RootlessForm
 {
-    public const string OverrideXattr = "user.containers.override_stat";
-    public const string OpaqueXattr = "user.overlay.opaque";
-    public const string ForeignPrefix = "user.strata.xattr.";
-
     public readonly record struct Attributes(uint Uid, uint Gid, uint Mode, uint Major, uint Minor);
 
     /// <summary>The mode a file really gets: its permissions, always readable and writable (and a directory searchable) by its owner.</summary>
@@ -76,7 +72,7 @@ internal static class RootlessForm
         st.Uid = 0;
         st.Gid = 0;
         if (st.IsSymlink) return st; // no user.* xattrs on symlinks
-        if (GetXattr(path, OverrideXattr) is { } raw && Parse(raw, st.Type) is { } a)
+        if (GetXattr(path, OverlayFormat.OverrideStat) is { } raw && Parse(raw, st.Type) is { } a)
         {
             st.Uid = a.Uid;
             st.Gid = a.Gid;
@@ -89,16 +85,11 @@ internal static class RootlessForm
     }
 
     /// <summary>The name an xattr is kept under: user.* as is, any other namespace moved under user.strata.xattr.</summary>
-    public static string StoredName(string name) => name.StartsWith("user.", StringComparison.Ordinal) ? name : ForeignPrefix + name;
+    public static string StoredName(string name) => name.StartsWith("user.", StringComparison.Ordinal) ? name : OverlayFormat.ForeignPrefix + name;
 
     /// <summary>The name a kept xattr is shown under; null for the form's own markers.</summary>
     public static string? PresentedName(string stored) =>
-        stored.StartsWith(ForeignPrefix, StringComparison.Ordinal) ? stored[ForeignPrefix.Length..]
-        : IsFormXattr(stored) ? null
+        stored.StartsWith(OverlayFormat.ForeignPrefix, StringComparison.Ordinal) ? stored[OverlayFormat.ForeignPrefix.Length..]
+        : OverlayFormat.IsFormXattr(stored) ? null
         : stored;
-
-    /// <summary>xattrs that carry a form's meaning (overlay markers, overrides): never taken from a layer's tar.</summary>
-    public static bool IsFormXattr(string name) =>
-        name == OverrideXattr || name.StartsWith("user.overlay.", StringComparison.Ordinal) || name.StartsWith(ForeignPrefix, StringComparison.Ordinal)
-        || name.StartsWith("trusted.overlay.", StringComparison.Ordinal);
 }

@@ -9,7 +9,6 @@ namespace Strata.Fuse;
 /// <summary>Everything that changes the tree: new objects, removals, renames, links, attributes, xattrs, copy-up.</summary>
 internal sealed partial class UnionFileSystem
 {
-    private const string OverlayXattrPrefix = "trusted.overlay.";
 
     /// <summary>Checks a new name under a parent and readies the upper directory for it (copy-up, whiteout gone).</summary>
     private int PrepareNew(ulong parent, string name, out string path, out string full)
@@ -19,13 +18,13 @@ internal sealed partial class UnionFileSystem
         if (NodeOf(parent) is not { } p) return Errno.ENOENT;
         if (BadName(name)) return Errno.EINVAL;
         path = Join(p, name);
-        if (Resolve(path) is not null) return Errno.EEXIST;
-        if (Resolve(p.Path) is not { Stat.IsDirectory: true }) return Errno.ENOTDIR;
+        if (_stack.Resolve(path) is not null) return Errno.EEXIST;
+        if (_stack.Resolve(p.Path) is not { Stat.IsDirectory: true }) return Errno.ENOTDIR;
         int e = CopyUp(p.Path);
         if (e != 0) return e;
         full = Path.Combine(_upper!, path);
         // A whiteout hid a lower object of this name: the new object takes its place.
-        if (StatPath(full) is { } st && IsWhiteout(st) && UnlinkAt(AT_FDCWD, full, 0) != 0) return LastErrno;
+        if (StatPath(full) is { } st && OverlayFormat.IsWhiteout(st) && UnlinkAt(AT_FDCWD, full, 0) != 0) return LastErrno;
         return 0;
     }
 
@@ -45,8 +44,8 @@ internal sealed partial class UnionFileSystem
         if (FchmodAt(AT_FDCWD, full, RootlessForm.RealPermissions(st.Type, a.Mode), 0) != 0) return LastErrno;
         try
         {
-            if (RootlessForm.NeedsOverride(a, st.Type)) Libc.SetXattr(full, RootlessForm.OverrideXattr, RootlessForm.Format(a));
-            else if (Lremovexattr(full, RootlessForm.OverrideXattr) != 0 && LastErrno != Errno.ENODATA) return LastErrno;
+            if (RootlessForm.NeedsOverride(a, st.Type)) Libc.SetXattr(full, OverlayFormat.OverrideStat, RootlessForm.Format(a));
+            else if (Lremovexattr(full, OverlayFormat.OverrideStat) != 0 && LastErrno != Errno.ENODATA) return LastErrno;
         }
         catch (ErrnoException x)
         {
@@ -75,7 +74,7 @@ internal sealed partial class UnionFileSystem
             if (e != 0) return e;
             if (MkdirAt(AT_FDCWD, full, mode & 0xfff) != 0) return LastErrno;
             // Over a deleted lower directory the new one starts empty: opaque, as the kernel makes it.
-            if (hidLower) Libc.SetXattr(full, _opaqueXattr, "y"u8);
+            if (hidLower) Libc.SetXattr(full, OverlayFormat.OpaqueXattr(_userMarkers), "y"u8);
             return Finish(path, full, caller, S_IFDIR | (mode & 0xfff), out entry);
         }
     }
@@ -97,7 +96,7 @@ internal sealed partial class UnionFileSystem
                 Close(fd);
                 e = Finish(path, full, caller, mode, out entry);
                 if (e != 0) return e;
-                var a = RootlessForm.Parse(Libc.GetXattr(full, RootlessForm.OverrideXattr) ?? [], S_IFREG)!.Value;
+                var a = RootlessForm.Parse(Libc.GetXattr(full, OverlayFormat.OverrideStat) ?? [], S_IFREG)!.Value;
                 e = KeepAttributes(full, a with { Major = major, Minor = minor });
                 entry = Entry(_byPath[path], full, StatPath(full)!.Value);
                 return e;
@@ -124,7 +123,7 @@ internal sealed partial class UnionFileSystem
         entry = default;
         lock (_lock)
         {
-            if (NodeOf(node) is not { } n || Resolve(n.Path) is not { } src) return Errno.ENOENT;
+            if (NodeOf(node) is not { } n || _stack.Resolve(n.Path) is not { } src) return Errno.ENOENT;
             if (src.Stat.IsDirectory) return Errno.EPERM;
             int e = PrepareNew(newParent, newName, out var path, out var full);
             if (e != 0) return e;
@@ -148,7 +147,7 @@ internal sealed partial class UnionFileSystem
             if (!Writable) return Errno.EROFS;
             if (NodeOf(parent) is not { } p) return Errno.ENOENT;
             var path = Join(p, name);
-            if (Resolve(path) is not { } found) return Errno.ENOENT;
+            if (_stack.Resolve(path) is not { } found) return Errno.ENOENT;
             if (directory && !found.Stat.IsDirectory) return Errno.ENOTDIR;
             if (!directory && found.Stat.IsDirectory) return Errno.EISDIR;
             if (directory && List(path) is { Count: > 0 }) return Errno.ENOTEMPTY;
@@ -175,26 +174,14 @@ internal sealed partial class UnionFileSystem
             var (dir, _) = LayerPaths.Split(path);
             int e = CopyUp(dir);
             if (e != 0) return e;
-            if (MknodAt(AT_FDCWD, upperFull, S_IFCHR, 0) != 0) return LastErrno;
+            if (OverlayFormat.MakeWhiteout(AT_FDCWD, upperFull) != 0) return LastErrno;
             Changed(path);
         }
         return 0;
     }
 
     /// <summary>Whether a lower layer would show something at this path if the upper did not cover it.</summary>
-    private bool LowerHas(string path)
-    {
-        var (dir, _) = LayerPaths.Split(path);
-        var layers = Contributors(dir);
-        if (layers is null) return false;
-        foreach (var i in layers)
-        {
-            if (i == 0 && Writable) continue;
-            if (StatPath(Path.Combine(_layers[i], path)) is { } st) return !IsWhiteout(st);
-            if (WhiteoutFileHides(i, path)) return false;
-        }
-        return false;
-    }
+    private bool LowerHas(string path) => _stack.ShowsFrom(Writable ? 1 : 0, path);
 
     public int Rename(ulong parent, string name, ulong newParent, string newName, uint flags)
     {
@@ -206,11 +193,11 @@ internal sealed partial class UnionFileSystem
             if (BadName(newName)) return Errno.EINVAL;
             var from = Join(p, name);
             var to = Join(np, newName);
-            if (Resolve(from) is not { } src) return Errno.ENOENT;
+            if (_stack.Resolve(from) is not { } src) return Errno.ENOENT;
             if (from == to) return 0;
             if (to.StartsWith(from + "/", StringComparison.Ordinal)) return Errno.EINVAL;
-            if (Resolve(np.Path) is not { Stat.IsDirectory: true }) return Errno.ENOTDIR;
-            if (Resolve(to) is { } dst)
+            if (_stack.Resolve(np.Path) is not { Stat.IsDirectory: true }) return Errno.ENOTDIR;
+            if (_stack.Resolve(to) is { } dst)
             {
                 if ((flags & RENAME_NOREPLACE) != 0) return Errno.EEXIST;
                 // Two hard links to one file: rename(2) does nothing.
@@ -228,14 +215,14 @@ internal sealed partial class UnionFileSystem
             if (e == 0) e = CopyUp(np.Path);
             if (e != 0) return e;
             var toFull = Path.Combine(_upper!, to);
-            if (StatPath(toFull) is { } old && IsWhiteout(old) && UnlinkAt(AT_FDCWD, toFull, 0) != 0) return LastErrno;
+            if (StatPath(toFull) is { } old && OverlayFormat.IsWhiteout(old) && UnlinkAt(AT_FDCWD, toFull, 0) != 0) return LastErrno;
             if (RenameAt2(AT_FDCWD, Path.Combine(_upper!, from), AT_FDCWD, toFull, 0) != 0) return LastErrno;
-            if (src.Stat.IsDirectory && LowerHas(to)) Libc.SetXattr(toFull, _opaqueXattr, "y"u8);
+            if (src.Stat.IsDirectory && LowerHas(to)) Libc.SetXattr(toFull, OverlayFormat.OpaqueXattr(_userMarkers), "y"u8);
             Changed(from, tree: true);
             Changed(to, tree: true);
             if (LowerHas(from))
             {
-                if (MknodAt(AT_FDCWD, Path.Combine(_upper!, from), S_IFCHR, 0) != 0) return LastErrno;
+                if (OverlayFormat.MakeWhiteout(AT_FDCWD, Path.Combine(_upper!, from)) != 0) return LastErrno;
                 Changed(from);
             }
             Move(from, to);
@@ -258,7 +245,7 @@ internal sealed partial class UnionFileSystem
     private int UpperCopy(ulong node, out string full)
     {
         full = "";
-        if (NodeOf(node) is not { } n || Resolve(n.Path) is null) return Errno.ENOENT;
+        if (NodeOf(node) is not { } n || _stack.Resolve(n.Path) is null) return Errno.ENOENT;
         if (!Writable) return Errno.EROFS;
         int e = CopyUp(n.Path);
         full = Path.Combine(_upper!, n.Path);
@@ -337,9 +324,7 @@ internal sealed partial class UnionFileSystem
 
     // ---------- xattrs: overlay's own (trusted.overlay.*; the rootless form's user.* markers) are bookkeeping, never shown ----------
 
-    private bool IsPrivate(string name) =>
-        _rootless ? RootlessForm.IsFormXattr(name)
-        : name.StartsWith(OverlayXattrPrefix, StringComparison.Ordinal) || _userMarkers && name.StartsWith("user.overlay.", StringComparison.Ordinal);
+    private bool IsPrivate(string name) => OverlayFormat.IsPrivateXattr(name, _userMarkers, _rootless);
 
     private string Stored(string name) => _rootless ? RootlessForm.StoredName(name) : name;
 
@@ -351,7 +336,7 @@ internal sealed partial class UnionFileSystem
         string full;
         lock (_lock)
         {
-            if (NodeOf(node) is not { } n || Resolve(n.Path) is not { } found) return Errno.ENOENT;
+            if (NodeOf(node) is not { } n || _stack.Resolve(n.Path) is not { } found) return Errno.ENOENT;
             full = found.Full;
         }
         if (IsPrivate(name)) return Errno.ENODATA;
@@ -370,7 +355,7 @@ internal sealed partial class UnionFileSystem
         string full;
         lock (_lock)
         {
-            if (NodeOf(node) is not { } n || Resolve(n.Path) is not { } found) return Errno.ENOENT;
+            if (NodeOf(node) is not { } n || _stack.Resolve(n.Path) is not { } found) return Errno.ENOENT;
             full = found.Full;
         }
         var names = new List<byte>();

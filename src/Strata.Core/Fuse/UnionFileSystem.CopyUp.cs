@@ -12,8 +12,8 @@ internal sealed partial class UnionFileSystem
     {
         if (path.Length == 0) return 0;
         var upperFull = Path.Combine(_upper!, path);
-        if (StatPath(upperFull) is { } mine && !IsWhiteout(mine)) return 0;
-        if (Resolve(path) is not { } found) return Errno.ENOENT;
+        if (StatPath(upperFull) is { } mine && !OverlayFormat.IsWhiteout(mine)) return 0;
+        if (_stack.Resolve(path) is not { } found) return Errno.ENOENT;
         var (dir, _) = LayerPaths.Split(path);
         int e = CopyUp(dir);
         if (e != 0) return e;
@@ -106,7 +106,7 @@ internal sealed partial class UnionFileSystem
         if (!st.IsSymlink && FchmodAt(AT_FDCWD, target, st.Mode & 0xfffu, 0) != 0) return LastErrno;
         foreach (var (name, value) in ListXattrs(source))
         {
-            if (name.StartsWith(OverlayXattrPrefix, StringComparison.Ordinal) || name.StartsWith("user.overlay.", StringComparison.Ordinal)) continue;
+            if (OverlayFormat.IsOverlayXattr(name)) continue;
             try { Libc.SetXattr(target, name, value); }
             catch (ErrnoException x) when (x.Number is Errno.EPERM or Errno.EOPNOTSUPP) { } // user.* on symlinks
         }

@@ -46,7 +46,7 @@ internal sealed partial class UnionFileSystem
         bool regular, throughDaemon, onLower;
         lock (_lock)
         {
-            if (NodeOf(node) is not { } known || Resolve(known.Path) is not { } found) return Errno.ENOENT;
+            if (NodeOf(node) is not { } known || _stack.Resolve(known.Path) is not { } found) return Errno.ENOENT;
             n = known;
             regular = found.Stat.IsRegular;
             // A write in passthrough would keep set-ID bits and capabilities the kernel wants dropped: such

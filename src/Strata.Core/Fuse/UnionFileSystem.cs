@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Strata.Archive;
 using Strata.Native;
+using Strata.Union;
 using static Strata.Fuse.FuseProtocol;
 using static Strata.Native.Libc;
 
@@ -34,16 +35,16 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
     private sealed record DirSnapshot(List<(string Name, uint Type)> Entries);
 
     private readonly bool _rootless;
-    private readonly bool _userMarkers; // also: .wh. files in layers are whiteouts (see WhiteoutFileHides)
+    private readonly bool _userMarkers; // also: .wh. files in layers are whiteouts (see LayerStack)
     private readonly bool _oneFileSystem;
-    private readonly string _opaqueXattr;
     private readonly string? _upper;
     private readonly string? _work;
     private readonly string[] _layers; // upper (if any) first, then the lowers top first
     private readonly Lock _lock = new();
     private readonly Dictionary<ulong, Node> _nodes = [];
     private readonly Dictionary<string, Node> _byPath = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, List<int>?> _contributors = new(StringComparer.Ordinal);
+    private readonly LayerStack _stack;
+    private readonly LayerStack.Shown<uint> _listedType;
     private readonly ConcurrentDictionary<ulong, OpenFile> _files = new();
     private readonly ConcurrentDictionary<ulong, DirSnapshot> _dirs = new();
     private ulong _nextNode = RootId + 1;
@@ -59,11 +60,13 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
     {
         _rootless = rootless;
         _userMarkers = rootless || userMarkers;
-        _opaqueXattr = _userMarkers ? RootlessForm.OpaqueXattr : LayerApplication.OpaqueXattr;
         _upper = upper;
         _work = work;
         _layers = [.. upper is null ? [] : new[] { upper }, .. lowersTopFirst];
         if (_layers.Length == 0) throw new ArgumentException("a union needs at least one layer");
+        _stack = new LayerStack(_layers, whiteoutFiles: _userMarkers);
+        // A rootless-form device is a regular file on disk: its type comes from its override.
+        _listedType = (string full, in Statx st) => _rootless && st.IsRegular ? Shown(full, st).Type : st.Type;
         _identities = [.. _layers.Append(work).OfType<string>().Select(d => (d, Identity(d) ?? throw new ErrnoException(Errno.ENOENT, "open layer", d)))];
         _oneFileSystem = _identities.Select(i => (i.Id.Item1, i.Id.Item2)).Distinct().Count() == 1;
         var root = new Node(RootId, "") { Lookups = 1 };
@@ -93,114 +96,16 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
         return null;
     }
 
-    // ---------- resolution ----------
-
-    /// <summary>The topmost visible copy of a union path: which layer, its full path, its lstat.</summary>
-    private (int Layer, string Full, Statx Stat)? Resolve(string path)
-    {
-        if (path.Length == 0) return (0, _layers[0], StatPath(_layers[0])!.Value);
-        var (dir, _) = LayerPaths.Split(path);
-        var layers = Contributors(dir);
-        if (layers is null) return null;
-        foreach (var i in layers)
-        {
-            var full = Path.Combine(_layers[i], path);
-            if (StatPath(full) is { } st) return IsWhiteout(st) ? null : (i, full, st);
-            if (WhiteoutFileHides(i, path)) return null;
-        }
-        return null;
-    }
-
-    /// <summary>
-    /// A <c>.wh.NAME</c> file in a layer hides NAME below it, and <c>.wh..wh..opq</c> makes its directory opaque: the
-    /// form containers/storage unpacks layers in for a rootless mount program, which fuse-overlayfs reads. Looked for
-    /// only on such mounts, the ones with overlay's markers in user xattrs (the kernel's own form has none).
-    /// </summary>
-    private bool WhiteoutFileHides(int layer, string path)
-    {
-        if (!_userMarkers) return false;
-        var (dir, name) = LayerPaths.Split(path);
-        return StatPath(Path.Combine(_layers[layer], dir, ".wh." + name)) is not null;
-    }
-
-    private bool HasOpaqueFile(string full) => _userMarkers && StatPath(Path.Combine(full, ".wh..wh..opq")) is not null;
-
-    /// <summary>The layers whose copy of a directory takes part in the merge, top first; null if not a visible directory.</summary>
-    private List<int>? Contributors(string dir)
-    {
-        if (_contributors.TryGetValue(dir, out var cached)) return cached;
-        List<int>? result;
-        if (dir.Length == 0)
-        {
-            result = [.. Enumerable.Range(0, _layers.Length)];
-        }
-        else
-        {
-            var (parent, _) = LayerPaths.Split(dir);
-            var above = Contributors(parent);
-            result = above is null ? null : [];
-            foreach (var i in above ?? [])
-            {
-                var full = Path.Combine(_layers[i], dir);
-                if (StatPath(full) is not { } st)
-                {
-                    if (WhiteoutFileHides(i, dir)) break;
-                    continue;
-                }
-                if (!st.IsDirectory) break;
-                result!.Add(i);
-                if (IsOpaque(full) || HasOpaqueFile(full)) break;
-            }
-            if (result is { Count: 0 }) result = null;
-        }
-        _contributors[dir] = result;
-        return result;
-    }
+    // ---------- resolution: the stack's, under the lock ----------
 
     /// <summary>Visible names in a union directory with their file types; null when it is not one.</summary>
-    private List<(string Name, uint Type)>? List(string dir)
-    {
-        var layers = Contributors(dir);
-        if (layers is null) return null;
-        var seen = new Dictionary<string, uint?>(StringComparer.Ordinal); // name -> type, null when hidden
-        foreach (var i in layers)
-        {
-            var full = dir.Length == 0 ? _layers[i] : Path.Combine(_layers[i], dir);
-            foreach (var entry in Directory.EnumerateFileSystemEntries(full))
-            {
-                var name = Path.GetFileName(entry);
-                if (_userMarkers && name.StartsWith(".wh.", StringComparison.Ordinal))
-                {
-                    if (name != ".wh..wh..opq") seen.TryAdd(name[4..], null); // hidden from here down
-                    continue;
-                }
-                if (seen.ContainsKey(name)) continue;
-                // A rootless-form device is a regular file on disk: its type comes from its override.
-                seen[name] = StatPath(entry) is { } st && !IsWhiteout(st) ? (_rootless && st.IsRegular ? Shown(entry, st).Type : st.Type) : null;
-            }
-        }
-        return [.. seen.Where(kv => kv.Value is not null).Select(kv => (kv.Key, kv.Value!.Value))];
-    }
+    private List<(string Name, uint Type)>? List(string dir) =>
+        _stack.List(dir, _listedType) is { } seen ? [.. seen.Where(kv => kv.Value is not null).Select(kv => (kv.Key, kv.Value!.Value))] : null;
 
     private static Statx? StatPath(string full) => TryLstatAt(AT_FDCWD, full, out var st) ? st : null;
 
-    private static bool IsWhiteout(Statx st) => st.Type == S_IFCHR && st.RdevMajor == 0 && st.RdevMinor == 0;
-
-    private static bool IsOpaque(string dir) => Union.UnionView.IsOpaque(dir);
-
-    /// <summary>
-    /// A change at a union path drops the cached merges it can affect: its own entry (a new upper copy joins the
-    /// merge; a name that was no directory may be one now) and, when a directory appears, goes or moves there, every
-    /// entry below it. Caller holds the lock.
-    /// </summary>
-    private void Changed(string path, bool tree = false)
-    {
-        _contributors.Remove(path);
-        if (!tree) return;
-        if (path.Length == 0) { _contributors.Clear(); return; }
-        foreach (var key in _contributors.Keys)
-            if (key.Length > path.Length && key[path.Length] == '/' && key.StartsWith(path, StringComparison.Ordinal)) _contributors.Remove(key);
-    }
+    /// <summary>A change at a union path drops the cached merges it can affect (<see cref="LayerStack.Forget"/>). Caller holds the lock.</summary>
+    private void Changed(string path, bool tree = false) => _stack.Forget(path, tree);
 
     // ---------- nodes ----------
 
@@ -281,7 +186,7 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
 
     private static string Join(Node parent, string name) => LayerPaths.Join(parent.Path, name);
 
-    private static bool BadName(string name) => name.Length == 0 || name == "." || name == ".." || name.Contains('/') || name.StartsWith(".wh.", StringComparison.Ordinal);
+    private static bool BadName(string name) => name.Length == 0 || name == "." || name == ".." || name.Contains('/') || OverlayFormat.IsWhiteoutName(name);
 
     // ---------- reading ----------
 
@@ -291,9 +196,9 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
         lock (_lock)
         {
             if (NodeOf(parent) is not { } p) return Errno.ENOENT;
-            if (name.StartsWith(".wh.", StringComparison.Ordinal)) return Errno.ENOENT;
+            if (OverlayFormat.IsWhiteoutName(name)) return Errno.ENOENT;
             var path = Join(p, name);
-            if (Resolve(path) is not { } found) return Errno.ENOENT;
+            if (_stack.Resolve(path) is not { } found) return Errno.ENOENT;
             entry = Entry(Remember(path), found.Full, found.Stat);
             return 0;
         }
@@ -304,7 +209,7 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
         attr = default;
         lock (_lock)
         {
-            if (NodeOf(node) is not { } n || Resolve(n.Path) is not { } found) return Errno.ENOENT;
+            if (NodeOf(node) is not { } n || _stack.Resolve(n.Path) is not { } found) return Errno.ENOENT;
             attr = AttrReply(n.Id, found.Full, found.Stat);
             return 0;
         }
@@ -315,7 +220,7 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
         target = [];
         lock (_lock)
         {
-            if (NodeOf(node) is not { } n || Resolve(n.Path) is not { } found) return Errno.ENOENT;
+            if (NodeOf(node) is not { } n || _stack.Resolve(n.Path) is not { } found) return Errno.ENOENT;
             if (!found.Stat.IsSymlink) return Errno.EINVAL;
             target = System.Text.Encoding.UTF8.GetBytes(ReadLinkAt(AT_FDCWD, found.Full));
             return 0;
@@ -357,7 +262,7 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
                 if (NodeOf(node) is not { } parent) return Errno.ENOENT;
                 var path = Join(parent, name);
                 EntryOut entry = default;
-                if (Resolve(path) is { } found)
+                if (_stack.Resolve(path) is { } found)
                 {
                     if (!output.Fits(name, plus: true)) break;
                     entry = Entry(Remember(path), found.Full, found.Stat);
@@ -372,7 +277,7 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
 
     public int Access(ulong node, uint mask)
     {
-        lock (_lock) return NodeOf(node) is { } n && Resolve(n.Path) is not null ? 0 : Errno.ENOENT;
+        lock (_lock) return NodeOf(node) is { } n && _stack.Resolve(n.Path) is not null ? 0 : Errno.ENOENT;
     }
 
     public int Statfs(ulong node, out StatfsOut stat)

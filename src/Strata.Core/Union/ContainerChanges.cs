@@ -16,10 +16,10 @@ internal static class ContainerChanges
         foreach (var entry in OverlayUpperDiffer.Diff(container.UpperDir, lowersTopFirst, rootless))
         {
             var (dir, name) = LayerPaths.Split(entry.Name);
-            if (name == LayerPaths.OpaqueMarker) continue;
-            if (name.StartsWith(LayerPaths.WhiteoutPrefix, StringComparison.Ordinal))
+            if (name == OverlayFormat.OpaqueMarker) continue;
+            if (OverlayFormat.IsWhiteoutName(name))
             {
-                changes.Add(new Change('D', "/" + LayerPaths.Join(dir, name[LayerPaths.WhiteoutPrefix.Length..])));
+                changes.Add(new Change('D', "/" + LayerPaths.Join(dir, OverlayFormat.Hidden(name))));
                 continue;
             }
             changes.Add(new Change(lower.Lookup(entry.Name) is not null ? 'C' : 'A', "/" + entry.Name));
@@ -38,8 +38,8 @@ internal static class ContainerChanges
         foreach (var entry in entries)
         {
             var (dir, name) = LayerPaths.Split(entry.Name);
-            if (name.StartsWith(LayerPaths.WhiteoutPrefix, StringComparison.Ordinal))
-                changes.Add(new Change('D', "/" + LayerPaths.Join(dir, name[LayerPaths.WhiteoutPrefix.Length..])));
+            if (OverlayFormat.IsWhiteoutName(name))
+                changes.Add(new Change('D', "/" + LayerPaths.Join(dir, OverlayFormat.Hidden(name))));
             else
                 changes.Add(new Change(lowerTopFirst.Count > 0 && lower.Lookup(entry.Name) is not null ? 'C' : 'A', "/" + entry.Name));
         }

@@ -18,42 +18,20 @@ internal sealed class UnionView(IReadOnlyList<string> layersTopFirst, bool rootl
 {
     public bool Rootless => rootless;
 
-    private readonly Dictionary<string, List<string>?> _contributors = new(StringComparer.Ordinal);
+    private readonly LayerStack _stack = new([.. layersTopFirst], whiteoutFiles: false);
 
     public UnionEntry? Lookup(string path)
     {
         path = LayerPaths.CleanInRoot(path);
-        if (path.Length == 0) return new UnionEntry("", layersTopFirst[0], Present(layersTopFirst[0], StatOf(layersTopFirst[0])));
-        var (dir, name) = LayerPaths.Split(path);
-        var layers = Contributors(dir);
-        if (layers is null) return null;
-        foreach (var layer in layers)
-        {
-            var full = Path.Combine(layer, path);
-            if (!TryLstatAt(AT_FDCWD, full, out var st)) continue;
-            return IsWhiteout(st) ? null : new UnionEntry(path, full, Present(full, st));
-        }
-        return null;
+        return _stack.Resolve(path) is { } found ? new UnionEntry(path, found.Full, Present(found.Full, found.Stat)) : null;
     }
 
     /// <summary>The visible names in a directory, sorted; null when the path is not a directory of the union.</summary>
     public IReadOnlyList<string>? List(string dir)
     {
-        dir = LayerPaths.CleanInRoot(dir);
-        var layers = Contributors(dir);
-        if (layers is null) return null;
-        var seen = new Dictionary<string, bool>(StringComparer.Ordinal); // name -> visible
-        foreach (var layer in layers)
-        {
-            var full = dir.Length == 0 ? layer : Path.Combine(layer, dir);
-            foreach (var entry in Directory.EnumerateFileSystemEntries(full))
-            {
-                var name = Path.GetFileName(entry);
-                if (seen.ContainsKey(name)) continue;
-                seen[name] = TryLstatAt(AT_FDCWD, entry, out var st) && !IsWhiteout(st);
-            }
-        }
-        var names = seen.Where(kv => kv.Value).Select(kv => kv.Key).ToList();
+        var seen = _stack.List(LayerPaths.CleanInRoot(dir), static (string _, in Statx _) => true);
+        if (seen is null) return null;
+        var names = seen.Where(kv => kv.Value is not null).Select(kv => kv.Key).ToList();
         names.Sort(StringComparer.Ordinal);
         return names;
     }
@@ -72,46 +50,5 @@ internal sealed class UnionView(IReadOnlyList<string> layersTopFirst, bool rootl
         }
     }
 
-    /// <summary>The layers whose copy of a directory takes part in the merge, top first; null if not a directory.</summary>
-    private List<string>? Contributors(string dir)
-    {
-        if (_contributors.TryGetValue(dir, out var cached)) return cached;
-        List<string>? result;
-        if (dir.Length == 0)
-        {
-            // The kernel ignores the opaque flag on a layer's root: every layer takes part.
-            result = [.. layersTopFirst];
-        }
-        else
-        {
-            var (parent, _) = LayerPaths.Split(dir);
-            var above = Contributors(parent);
-            result = above is null ? null : [];
-            foreach (var layer in above ?? [])
-            {
-                var full = Path.Combine(layer, dir);
-                if (!TryLstatAt(AT_FDCWD, full, out var st)) continue;
-                if (!st.IsDirectory) break; // a whiteout or a non-directory ends the merge here
-                result!.Add(full[..^(dir.Length + 1)]);
-                if (IsOpaque(full)) break;
-            }
-            if (result is { Count: 0 }) result = null;
-        }
-        _contributors[dir] = result;
-        return result;
-    }
-
     private Statx Present(string full, Statx st) => rootless ? RootlessForm.Present(full, st) : st;
-
-    private static bool IsWhiteout(Statx st) => st.Type == S_IFCHR && st.RdevMajor == 0 && st.RdevMinor == 0;
-
-    /// <summary>Either form's opaque flag (each store writes one; a directory never carries the other).</summary>
-    internal static bool IsOpaque(string dir)
-    {
-        var x = ListXattrs(dir);
-        return (x.TryGetValue(LayerApplication.OpaqueXattr, out var v) || x.TryGetValue(RootlessForm.OpaqueXattr, out v)) && v is [(byte)'y', ..];
-    }
-
-    private static Statx StatOf(string path) =>
-        TryLstatAt(AT_FDCWD, path, out var st) ? st : throw new ErrnoException(Errno.ENOENT, "stat", path);
 }

@@ -19,8 +19,7 @@ internal static class DirectoryDiffer
         return HardLinkTracker.Emit(Walk(lower, upper, ""));
     }
 
-    internal static bool KeepXattr(string name) =>
-        !name.StartsWith("trusted.overlay.", StringComparison.Ordinal) && !name.StartsWith("user.overlay.", StringComparison.Ordinal);
+    internal static bool KeepXattr(string name) => !OverlayFormat.IsOverlayXattr(name);
 
     /// <summary>The changes below one directory, in order; lower null means all of upper is new.</summary>
     private static IEnumerable<(FileNode?, TarEntry)> Walk(FileNode? lowerDir, FileNode upperDir, string prefix)
@@ -31,7 +30,7 @@ internal static class DirectoryDiffer
         var items = new List<(string Name, bool Deleted)>();
         items.AddRange(upperNames.Select(n => (n, false)));
         items.AddRange(lowerNames.Where(n => !upperSet.Contains(n)).Select(n => (n, true)));
-        items.Sort((a, b) => string.CompareOrdinal(a.Deleted ? ".wh." + a.Name : a.Name, b.Deleted ? ".wh." + b.Name : b.Name));
+        items.Sort((a, b) => string.CompareOrdinal(SortName(a), SortName(b)));
 
         foreach (var (name, deleted) in items)
         {
@@ -65,9 +64,12 @@ internal static class DirectoryDiffer
         }
     }
 
+    /// <summary>A deleted name sorts as the whiteout it becomes.</summary>
+    private static string SortName((string Name, bool Deleted) item) => item.Deleted ? OverlayFormat.WhiteoutPrefix + item.Name : item.Name;
+
     private static TarEntry Whiteout(string dir, string name) => new()
     {
-        Name = (dir.Length == 0 ? "" : dir + "/") + LayerPaths.WhiteoutPrefix + name,
+        Name = OverlayFormat.WhiteoutName(dir, name),
         Type = TarEntryType.Regular,
     };
 

@@ -32,8 +32,6 @@ internal sealed class FileNode
     public static FileNode? TryRead(string fullPath, bool rootless = false) =>
         TryLstatAt(AT_FDCWD, fullPath, out var st) ? new FileNode(fullPath, st, rootless) : null;
 
-    public bool IsOverlayWhiteoutDevice => RawStat.Type == S_IFCHR && RawStat.RdevMajor == 0 && RawStat.RdevMinor == 0;
-
     /// <summary>Sorted child names: byte order of their UTF-8, which for paths is ordinal order.</summary>
     public List<string> ChildNames()
     {

@@ -22,22 +22,21 @@ internal static class OverlayUpperDiffer
     }
 
     private static bool KeepXattr(string name) =>
-        !name.StartsWith("trusted.overlay.", StringComparison.Ordinal)
-        && !name.StartsWith("user.overlay.", StringComparison.Ordinal)
-        && !name.StartsWith("user.fuseoverlayfs.", StringComparison.Ordinal);
+        !OverlayFormat.IsOverlayXattr(name) && !name.StartsWith(OverlayFormat.FuseOverlayfsPrefix, StringComparison.Ordinal);
 
     private static IEnumerable<(FileNode?, TarEntry)> Walk(FileNode dir, string prefix, IReadOnlyList<string>? lowerDirs)
     {
         foreach (var name in dir.ChildNames())
         {
             var path = prefix.Length == 0 ? name : prefix + "/" + name;
-            if (name is ".wh..wh..opq" or ".wh..opq") continue; // fuse-overlayfs's opaque markers: read with the directory
+            // fuse-overlayfs's opaque marker files: read with their directory.
+            if (name is OverlayFormat.OpaqueMarker or OverlayFormat.OldOpaqueMarker) continue;
             var node = FileNode.TryRead(Path.Combine(dir.FullPath, name), dir.Rootless);
             if (node is null) continue;
             // Whiteouts first: the kernel's share one inode, so they must never reach hard-link detection.
             if (IsWhiteout(node))
             {
-                yield return (null, new TarEntry { Name = (prefix.Length == 0 ? "" : prefix + "/") + LayerPaths.WhiteoutPrefix + name });
+                yield return (null, new TarEntry { Name = OverlayFormat.WhiteoutName(prefix, name) });
                 continue;
             }
             var entry = node.ToEntry(path, KeepXattr);
@@ -45,23 +44,17 @@ internal static class OverlayUpperDiffer
             yield return (node, entry);
             if (!node.IsDirectory) continue;
             if (IsOpaque(node) && (lowerDirs is null || lowerDirs.Any(l => Directory.Exists(Path.Combine(l, path)))))
-                yield return (null, new TarEntry { Name = path + "/" + LayerPaths.OpaqueMarker });
+                yield return (null, new TarEntry { Name = path + "/" + OverlayFormat.OpaqueMarker });
             foreach (var c in Walk(node, path, lowerDirs)) yield return c;
         }
     }
 
     private static bool IsWhiteout(FileNode node)
     {
-        if (node.IsOverlayWhiteoutDevice) return true;
-        return node.RawStat.IsRegular && node.RawStat.Size == 0 && node.RawXattrs().ContainsKey("trusted.overlay.whiteout");
+        if (OverlayFormat.IsWhiteout(node.RawStat)) return true;
+        return node.RawStat.IsRegular && node.RawStat.Size == 0 && node.RawXattrs().ContainsKey(OverlayFormat.TrustedWhiteout);
     }
 
-    private static bool IsOpaque(FileNode dir)
-    {
-        var x = dir.RawXattrs();
-        foreach (var key in new[] { "trusted.overlay.opaque", "user.overlay.opaque", "user.fuseoverlayfs.opaque" })
-            if (x.TryGetValue(key, out var v) && v is [(byte)'y', ..]) return true;
-        var marker = FileNode.TryRead(Path.Combine(dir.FullPath, ".wh..wh..opq")) ?? FileNode.TryRead(Path.Combine(dir.FullPath, ".wh..opq"));
-        return marker is not null;
-    }
+    private static bool IsOpaque(FileNode dir) =>
+        OverlayFormat.HasOpaqueXattr(dir.RawXattrs(), orFuseOverlayfs: true) || OverlayFormat.HasOpaqueFile(dir.FullPath, orOld: true);
 }
