@@ -7,10 +7,10 @@ namespace Strata.Archive;
 /// <summary>Overlay mode: whiteouts and opaque markers become what the kernel's overlayfs reads.</summary>
 internal sealed partial class LayerApplication
 {
-    private Union.UnionView? _lowerView;
+    private UnionView? _lowerView;
 
     /// <summary>The merged lower layers, as overlayfs will show them under this one.</summary>
-    private Union.UnionView LowerView => _lowerView ??= new Union.UnionView(_options.LowerDirectories);
+    private UnionView LowerView => _lowerView ??= new UnionView(_options.LowerDirectories);
 
     private void ApplyOverlayWhiteout(TarEntry entry, string dir, string name)
     {

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Strata.Archive;
 using Strata.Native;
-using Strata.Union;
 using static Strata.Fuse.FuseProtocol;
 using static Strata.Native.Libc;
 

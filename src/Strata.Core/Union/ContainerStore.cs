@@ -1,3 +1,4 @@
+using Strata.Archive;
 using System.Globalization;
 using System.Security.Cryptography;
 using Strata.Errors;

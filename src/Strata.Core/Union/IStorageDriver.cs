@@ -1,3 +1,4 @@
+using Strata.Archive;
 using Strata.Archive.Tar;
 using Strata.Oci;
 using Strata.Storage;

@@ -1,3 +1,4 @@
+using Strata.Archive;
 using Strata.Archive.Changes;
 using Strata.Archive.Tar;
 

@@ -1,3 +1,4 @@
+using Strata.Archive;
 using Strata.Tests.Infrastructure;
 using Strata.Tests.Union;
 

@@ -1,3 +1,4 @@
+using Strata.Archive;
 using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.Win32.SafeHandles;

@@ -2,7 +2,7 @@ using Strata.Archive;
 using Strata.Native;
 using static Strata.Native.Libc;
 
-namespace Strata.Union;
+namespace Strata.Archive;
 
 /// <summary>
 /// A path resolved through a stack of layer directories by overlayfs's rules, for <see cref="UnionView"/> and the

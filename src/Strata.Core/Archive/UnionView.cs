@@ -2,7 +2,7 @@ using Strata.Archive;
 using Strata.Native;
 using static Strata.Native.Libc;
 
-namespace Strata.Union;
+namespace Strata.Archive;
 
 /// <summary>One visible object of a union: where it lives (its topmost copy) and that copy's lstat.</summary>
 internal sealed record UnionEntry(string Path, string Source, Statx Stat);
