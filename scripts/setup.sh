@@ -4,8 +4,8 @@
 set -euo pipefail
 
 packages=(
-  # build: NativeAOT links with clang
-  clang lld zlib1g-dev
+  # build: NativeAOT links with clang; strata links SQLite statically (libsqlite3.a)
+  clang lld zlib1g-dev libsqlite3-dev
   # peers and fixtures the tests drive
   skopeo umoci podman buildah docker-registry runc fuse3 libfuse3-dev fuse-overlayfs
   busybox-static zstd pigz attr libarchive-tools apache2-utils squashfs-tools

@@ -24,6 +24,14 @@ public static class Requires
 
     public static void Overlay() => Check(OverlayProblem.Value);
 
+    /// <summary>The published NativeAOT strata (STRATA_BIN, set by scripts/test.sh).</summary>
+    public static string PublishedStrata()
+    {
+        var bin = Environment.GetEnvironmentVariable("STRATA_BIN");
+        Check(string.IsNullOrEmpty(bin) ? "needs the published strata: set STRATA_BIN (scripts/build.sh publishes it)" : null);
+        return bin!;
+    }
+
     public static void Fuse() => Check(FuseProblem.Value);
 
     private static void Check(string? problem)

@@ -2,8 +2,8 @@ namespace Strata.Tests.Infrastructure;
 
 /// <summary>
 /// The published strata where another user can run it. A checkout may sit in a directory only root can enter (a
-/// clone into `mktemp -d` is 0700), so tests that run strata as another user copy it, with the SQLite library it
-/// loads from beside itself and its strata-overlay name, into their own temporary directory first.
+/// clone into `mktemp -d` is 0700), so tests that run strata as another user copy it (one self-contained file) and
+/// its strata-overlay name into their own temporary directory first.
 /// </summary>
 public static class StrataForOtherUsers
 {
@@ -13,8 +13,7 @@ public static class StrataForOtherUsers
         var bin = Environment.GetEnvironmentVariable("STRATA_BIN");
         if (string.IsNullOrEmpty(bin)) return null;
         var dir = tmp.CreateDirectory("strata-bin");
-        foreach (var name in new[] { "strata", "libe_sqlite3.so" })
-            File.Copy(Path.Combine(Path.GetDirectoryName(bin)!, name), Path.Combine(dir, name));
+        File.Copy(bin, Path.Combine(dir, "strata"));
         File.CreateSymbolicLink(Path.Combine(dir, "strata-overlay"), "strata");
         Tool.Run("chmod", "-R", "a+rX", tmp.Path);
         return dir;

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
+using System.IO.Hashing;
 using Strata.Errors;
 using Strata.IO;
 
@@ -21,7 +22,7 @@ internal sealed class GzipReadStream : ReadOnlyStream
     private int _lastChunk = -1;       // where the last chunk given to the DeflateStream began in _buf
     private bool _rawEof;
     private DeflateStream? _deflate;
-    private uint _crc;
+    private readonly Crc32 _crc = new();   // vectorised, so checking the trailer costs the hot path little
     private long _memberSize;
     private int _members;
     private bool _done;
@@ -54,7 +55,7 @@ internal sealed class GzipReadStream : ReadOnlyStream
             }
             if (n > 0)
             {
-                _crc = Crc32.Append(_crc, buffer[..n]);
+                _crc.Append(buffer[..n]);
                 _memberSize += n;
                 return n;
             }
@@ -107,7 +108,7 @@ internal sealed class GzipReadStream : ReadOnlyStream
             Skip(2);
 
         _members++;
-        _crc = 0;
+        _crc.Reset();
         _memberSize = 0;
         _lastChunk = -1;
         _deflate = new DeflateStream(new Feed(this), CompressionMode.Decompress, leaveOpen: false);
@@ -128,7 +129,7 @@ internal sealed class GzipReadStream : ReadOnlyStream
         Compact(_lastChunk);
         int delivered = _start;
         Span<byte> want = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt32LittleEndian(want, _crc);
+        BinaryPrimitives.WriteUInt32LittleEndian(want, _crc.GetCurrentHashAsUInt32());
         BinaryPrimitives.WriteUInt32LittleEndian(want[4..], (uint)_memberSize);
         FillTo(delivered + 8);
         // Low-entropy bytes (an empty member's "03 00" and zero trailer) can match early, so a candidate counts
