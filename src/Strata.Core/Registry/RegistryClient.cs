@@ -19,7 +19,7 @@ internal sealed class RegistryClient : IDisposable
     private static readonly TimeSpan HeadersTimeout = TimeSpan.FromSeconds(60);
     private readonly HttpClient _http;
     private readonly RegistryOptions _options;
-    private readonly RegistryCredentials? _credentials;
+    private readonly Lazy<RegistryCredentials?> _lazyCredentials;
     private readonly ConcurrentDictionary<string, Lazy<Task<BearerToken>>> _tokens = new();
     private readonly SemaphoreSlim _pingLock = new(1, 1);
     private Uri? _base;
@@ -29,12 +29,15 @@ internal sealed class RegistryClient : IDisposable
     {
         Registry = registry;
         _options = options;
-        _credentials = options.Credentials ?? AuthFile.Find(registry, options.AuthFiles);
+        // The auth file is read when a registry first asks for credentials, not by the constructor.
+        _lazyCredentials = new(() => options.Credentials ?? AuthFile.Find(registry, options.AuthFiles));
         _http = options.HttpHandler is { } given
             ? new HttpClient(given, disposeHandler: false) { Timeout = Timeout.InfiniteTimeSpan }
             : new HttpClient(OwnHandler(options), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
         _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("strata", "0.1"));
     }
+
+    private RegistryCredentials? Credentials => _lazyCredentials.Value;
 
     private static SocketsHttpHandler OwnHandler(RegistryOptions options)
     {
@@ -143,7 +146,7 @@ internal sealed class RegistryClient : IDisposable
             var response = await SendFollowingRedirectsAsync(request, auth, cancellationToken).ConfigureAwait(false);
             if (response.StatusCode != HttpStatusCode.Unauthorized || retriedAuth) return response;
             var challenge = AuthChallenge.From(response);
-            if (challenge is null || (challenge.IsBasic && (_credentials is null || auth is not null))) return response;
+            if (challenge is null || (challenge.IsBasic && (Credentials is null || auth is not null))) return response;
             // A new or expired challenge: learn it and try once more.
             _challenge = challenge;
             _tokens.TryRemove(scope, out _);
@@ -183,7 +186,7 @@ internal sealed class RegistryClient : IDisposable
         var challenge = _challenge;
         if (challenge is null) return null;
         if (challenge.IsBasic)
-            return _credentials is null ? null : new AuthenticationHeaderValue("Basic", BasicValue(_credentials));
+            return Credentials is null ? null : new AuthenticationHeaderValue("Basic", BasicValue(Credentials));
         while (true)
         {
             // Lazy: concurrent requests for one scope share one token request.
@@ -210,7 +213,7 @@ internal sealed class RegistryClient : IDisposable
         for (int attempt = 0; ; attempt++)
         {
             using var request = new HttpRequestMessage(HttpMethod.Get, uri);
-            if (_credentials is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Basic", BasicValue(_credentials));
+            if (Credentials is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Basic", BasicValue(Credentials));
             HttpResponseMessage response;
             try
             {
@@ -230,7 +233,7 @@ internal sealed class RegistryClient : IDisposable
                 }
                 if (!response.IsSuccessStatusCode)
                     throw new StrataException(ErrorKind.PermissionDenied,
-                        $"registry {Registry}: the token service {realm.GetLeftPart(UriPartial.Path)} refused {(_credentials is null ? "anonymous access" : "the credentials for " + _credentials.Username)} (HTTP {(int)response.StatusCode})");
+                        $"registry {Registry}: the token service {realm.GetLeftPart(UriPartial.Path)} refused {(Credentials is null ? "anonymous access" : "the credentials for " + Credentials.Username)} (HTTP {(int)response.StatusCode})");
                 var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
                 return BearerToken.Parse(body, Registry);
             }

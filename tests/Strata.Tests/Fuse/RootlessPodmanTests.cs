@@ -21,7 +21,8 @@ public class RootlessPodmanTests
         export XDG_RUNTIME_DIR=$work/xdg HOME=$work/home
         mkdir -p -m 700 "$XDG_RUNTIME_DIR" "$HOME"
         run=$(mktemp -d /tmp/strata-rl.XXXXXX) # podman wants a runroot of at most 50 characters
-        trap 'podman unshare rm -rf "$run"' EXIT
+        # The user namespace's pause process would outlive the test, holding a copy of every mount of the moment.
+        trap 'podman unshare rm -rf "$run"; kill "$(cat "$XDG_RUNTIME_DIR/libpod/tmp/pause.pid" 2>/dev/null)" 2>/dev/null || true' EXIT
         p() { podman --root "$work/root" --runroot "$run" --storage-driver overlay --storage-opt "overlay.mount_program=$prog" --cgroup-manager cgroupfs --events-backend file "$@"; }
         p load -q -i "$archive" >/dev/null
         c=$(p create docker.io/strata-test/kitchensink true)
