@@ -22,7 +22,7 @@ public static partial class ImageCommands
             }
             else
             {
-                using var stdin = Console.OpenStandardInput();
+                using var stdin = Output.StdStreams.Input();
                 loaded = await engine.LoadFromStreamAsync(stdin, "standard input", ct);
             }
             foreach (var image in loaded)
@@ -59,7 +59,7 @@ public static partial class ImageCommands
             }
             if (f == SaveFormat.OciDir) throw new StrataException(ErrorKind.InvalidArgument, "oci-dir needs --output DIR");
             if (!Console.IsOutputRedirected) throw new StrataException(ErrorKind.InvalidArgument, "refusing to write an archive to a terminal: use --output or redirect");
-            using var stdout = Console.OpenStandardOutput();
+            using var stdout = Output.StdStreams.Output();
             await engine.SaveToStreamAsync(list, stdout, f, ct);
             return 0;
         }));

@@ -24,7 +24,7 @@ public static class SpaceCommands
             }
             var c = await engine.GetContainerAsync(p.GetValue(container)!, ct);
             if (!Console.IsOutputRedirected) throw new StrataException(ErrorKind.InvalidArgument, "refusing to write a tar to a terminal: use --output or redirect");
-            using var stdout = Console.OpenStandardOutput();
+            using var stdout = Output.StdStreams.Output();
             await engine.ExportToStreamAsync(c.Id, stdout, ct);
             return 0;
         }));

@@ -17,6 +17,92 @@ public class SamplePackageTests
         throw new InvalidOperationException("the repository root (Strata.slnx) is not above the test binaries");
     }
 
+    private static string CopySample(string repo, TempDir tmp, string name, string feed)
+    {
+        var project = tmp.CreateDirectory(name);
+        foreach (var f in Directory.GetFiles(Path.Combine(repo, "samples", name)))
+            File.Copy(f, Path.Combine(project, Path.GetFileName(f)));
+        File.WriteAllText(Path.Combine(project, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="strata-local" value="{feed}" />
+              </packageSources>
+            </configuration>
+            """);
+        return project;
+    }
+
+    /// <summary>samples/Strata.Service: the engine behind ASP.NET, whose bodies take async I/O only.</summary>
+    private static async Task ServiceLoadsListsAndServesImages(string repo, TempDir tmp, string feed, string version, string archive)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var project = CopySample(repo, tmp, "Strata.Service", feed);
+        await Tool.RunAsync(new ToolCall("dotnet", ["build", project, $"-p:StrataVersion={version}", "--nologo", "-v", "q"]) { Timeout = TimeSpan.FromMinutes(5) }, ct);
+        int port;
+        using (var probe = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0))
+        {
+            probe.Start();
+            port = ((System.Net.IPEndPoint)probe.LocalEndpoint).Port;
+        }
+        var url = $"http://127.0.0.1:{port}";
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { "run", "--no-build", "--project", project, "--", $"--urls={url}", $"--Strata:Root={tmp.Combine("service-store")}" })
+            psi.ArgumentList.Add(a);
+        using var service = System.Diagnostics.Process.Start(psi)!;
+        var log = new System.Text.StringBuilder();
+        service.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        service.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        service.BeginOutputReadLine();
+        service.BeginErrorReadLine();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(60) };
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (true)
+            {
+                try
+                {
+                    using var ready = await http.GetAsync("/images", ct);
+                    if (ready.IsSuccessStatusCode) break;
+                }
+                catch (HttpRequestException) when (DateTime.UtcNow < deadline && !service.HasExited)
+                {
+                    await Task.Delay(200, ct);
+                }
+            }
+
+            await using (var body = File.OpenRead(archive))
+            {
+                using var loaded = await http.PostAsync("/load", new StreamContent(body), ct);
+                Assert.True(loaded.IsSuccessStatusCode, $"/load: {loaded.StatusCode} {await loaded.Content.ReadAsStringAsync(ct)}");
+            }
+            var list = await http.GetStringAsync("/images", ct);
+            Assert.Contains("localhost/sample/app:1", list);
+            using (var detail = JsonDocument.Parse(await http.GetStringAsync("/images/localhost/sample/app:1", ct)))
+                Assert.Equal("/hello.txt", detail.RootElement.GetProperty("cmd")[1].GetString());
+            using (var missing = await http.GetAsync("/images/localhost/no/such:1", ct))
+                Assert.Equal(System.Net.HttpStatusCode.NotFound, missing.StatusCode);
+
+            var back = tmp.Combine("back.tar");
+            await using (var file = File.Create(back))
+            await using (var served = await http.GetStreamAsync("/images/localhost/sample/app:1/archive", ct))
+                await served.CopyToAsync(file, ct);
+            var inspect = await Tool.RunAsync("skopeo", "inspect", "--config", $"oci-archive:{back}");
+            using var config = JsonDocument.Parse(inspect.Stdout);
+            Assert.Equal(2, config.RootElement.GetProperty("rootfs").GetProperty("diff_ids").GetArrayLength());
+        }
+        catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+        {
+            lock (log) throw new InvalidOperationException($"the service failed: {e.Message}\n{log}", e);
+        }
+        finally
+        {
+            if (!service.HasExited) service.Kill(entireProcessTree: true);
+            await service.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30), CancellationToken.None);
+        }
+    }
+
     [Fact]
     public async Task PackTheLibraryThenBuildAndRunTheSampleAgainstIt()
     {
@@ -40,17 +126,7 @@ public class SamplePackageTests
         try
         {
             // The sample, outside the repository, as a user's project: the local feed beside the default sources.
-            var project = tmp.CreateDirectory("Strata.Sample");
-            foreach (var f in new[] { "Strata.Sample.csproj", "Program.cs" })
-                File.Copy(Path.Combine(repo, "samples/Strata.Sample", f), Path.Combine(project, f));
-            await File.WriteAllTextAsync(Path.Combine(project, "nuget.config"), $"""
-                <?xml version="1.0" encoding="utf-8"?>
-                <configuration>
-                  <packageSources>
-                    <add key="strata-local" value="{feed}" />
-                  </packageSources>
-                </configuration>
-                """, TestContext.Current.CancellationToken);
+            var project = CopySample(repo, tmp, "Strata.Sample", feed);
             var rootfs = tmp.CreateDirectory("rootfs", "etc");
             await File.WriteAllTextAsync(Path.Combine(rootfs, "os-release"), "ID=sample\n", TestContext.Current.CancellationToken);
             var output = tmp.Combine("app.tar");
@@ -62,6 +138,8 @@ public class SamplePackageTests
             using var config = JsonDocument.Parse(inspect.Stdout);
             Assert.Equal("/hello.txt", config.RootElement.GetProperty("config").GetProperty("Cmd")[1].GetString());
             Assert.Equal(2, config.RootElement.GetProperty("rootfs").GetProperty("diff_ids").GetArrayLength());
+
+            await ServiceLoadsListsAndServesImages(repo, tmp, feed, version, output);
         }
         finally
         {
