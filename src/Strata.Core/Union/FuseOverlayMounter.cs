@@ -14,7 +14,7 @@ internal sealed class FuseOverlayMounter(string layersHome, string logsHome, boo
     public void Mount(string target, IReadOnlyList<LayerInfo> stack, string? upper, string? work)
     {
         Directory.CreateDirectory(logsHome);
-        var lowers = Enumerable.Reverse(stack).Select(l => Path.Combine(layersHome, l.Dir, "diff")).ToList();
+        var lowers = Enumerable.Reverse(stack).Select(l => LayerStore.DiffDirOf(layersHome, l.Dir)).ToList();
         if (lowers.Count == 0) lowers.Add(Path.Combine(layersHome, "empty"));
         var options = "lowerdir=" + string.Join(':', lowers) + (upper is null ? "" : $",upperdir={upper},workdir={work}") + $",log={LogOf(target)}"
             + (userXattrs ? ",xattr_permissions=2" : ""); // the rootless form (markers in user.* with it)

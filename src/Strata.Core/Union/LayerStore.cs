@@ -8,7 +8,7 @@ namespace Strata.Union;
 /// <summary>
 /// Layers unpacked once per ChainID into overlay/DIR/diff in overlayfs form, shared by every image and container
 /// that stacks them. A layer is built in overlay/.staging-*, renamed into place, then recorded; a crash leaves
-/// only a staging directory, removed at the next start. overlay/l/LINK -> ../DIR/diff keeps mount options short.
+/// only a staging directory, removed by a later prune. overlay/l/LINK -> ../DIR/diff keeps mount options short.
 /// </summary>
 internal sealed class LayerStore
 {
@@ -56,7 +56,10 @@ internal sealed class LayerStore
     public string Home { get; }
     public IStorageDriver Driver { get; }
 
-    public string DiffDir(LayerInfo layer) => Path.Combine(Home, layer.Dir, "diff");
+    public string DiffDir(LayerInfo layer) => DiffDirOf(Home, layer.Dir);
+
+    /// <summary>Where a layer's tree lives: DIR/diff under the layers' home (overlay/).</summary>
+    public static string DiffDirOf(string layersHome, string dir) => Path.Combine(layersHome, dir, "diff");
 
     public LayerInfo? Get(Digest chainId) => _store.Layers.Get(chainId);
 
@@ -89,11 +92,12 @@ internal sealed class LayerStore
     {
         var dir = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
         var staging = Path.Combine(Home, ".staging-" + dir);
-        Directory.CreateDirectory(Path.Combine(staging, "diff"));
+        var stagingDiff = DiffDirOf(Home, Path.GetFileName(staging));
+        Directory.CreateDirectory(stagingDiff);
         try
         {
             var lowers = Enumerable.Reverse(lowersBaseFirst).Select(DiffDir).ToList();
-            Driver.ApplyLayer(_store, desc, diffId, Path.Combine(staging, "diff"), lowers);
+            Driver.ApplyLayer(_store, desc, diffId, stagingDiff, lowers);
             Directory.Move(staging, Path.Combine(Home, dir));
         }
         catch

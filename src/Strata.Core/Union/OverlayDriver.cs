@@ -67,7 +67,7 @@ internal sealed class OverlayDriver : IStorageDriver
         {
             var staging = Path.Combine(_layersHome, ".staging-" + name + "-" + Environment.ProcessId);
             Directory.CreateDirectory(staging);
-            var topFirst = stack.Take(merged).Reverse().Select(l => Path.Combine(_layersHome, l.Dir, "diff")).ToList();
+            var topFirst = stack.Take(merged).Reverse().Select(l => LayerStore.DiffDirOf(_layersHome, l.Dir)).ToList();
             LayerApplier.Apply(staging, UnionExport.Entries(new UnionView(topFirst, _rootless)));
             try { Directory.Move(staging, dir); }
             catch (IOException) when (Directory.Exists(dir)) { Directory.Delete(staging, recursive: true); } // another process won
