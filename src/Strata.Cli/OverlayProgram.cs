@@ -18,30 +18,16 @@ public static class OverlayProgram
         if (args is ["overlay-mount", .. var rest]) args = rest;
         try
         {
-            var child = args.Contains(FuseDaemon.ChildFlag);
-            var options = OverlayMountOptions.Parse(args.Where(a => a != FuseDaemon.ChildFlag).ToList());
-            return options.Foreground || child ? Serve(options, child) : StartInBackground(args, options);
+            // The daemon tells its starter through stderr, then lets go of the starter's pipes: whoever ran the mount
+            // (podman reads until EOF) must not wait on it.
+            OverlayMountProgram.Run(args, () => { Console.Error.WriteLine("ready"); Console.Error.Flush(); },
+                new Output.StderrLog("strata-fuse"), logRequestCounts: Environment.GetEnvironmentVariable("STRATA_FUSE_STATS") is not null);
+            return 0;
         }
         catch (Exception e)
         {
             Console.Error.WriteLine($"strata-overlay: {(e is StrataException ? e.Message : e.ToString())}");
             return e is StrataException s ? ExitCodes.For(s.Kind) : 1;
         }
-    }
-
-    /// <summary>Starts the serving process and waits until its mount is up (or it failed, with its message).</summary>
-    private static int StartInBackground(string[] args, OverlayMountOptions options)
-    {
-        FuseDaemon.Start(null, args, options.MountPoint);
-        return 0;
-    }
-
-    private static int Serve(OverlayMountOptions options, bool child)
-    {
-        // The child tells its starter through stderr, then lets go of the starter's pipes: whoever ran the mount
-        // (podman reads until EOF) must not wait on the daemon.
-        FuseOverlay.Serve(options, child ? () => { Console.Error.WriteLine("ready"); Console.Error.Flush(); } : null, detach: child,
-            log: new Output.StderrLog("strata-fuse"), logRequestCounts: Environment.GetEnvironmentVariable("STRATA_FUSE_STATS") is not null);
-        return 0;
     }
 }

@@ -7,7 +7,7 @@ namespace Strata.Fuse;
 /// Starts a union mount served by a background strata process (the binary in its strata-overlay role), and
 /// returns once the mount is up, as fuse-overlayfs does: the mount outlives the command that made it.
 /// </summary>
-public static class FuseDaemon
+internal static class FuseDaemon
 {
     /// <summary>Marks the serving child: it reports "ready" on stderr, then detaches.</summary>
     public const string ChildFlag = "--strata-overlay-child";

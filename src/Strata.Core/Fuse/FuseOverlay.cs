@@ -5,7 +5,7 @@ using Strata.Native;
 namespace Strata.Fuse;
 
 /// <summary>Serves a union mount in this process until it is unmounted (by umount, fusermount3 -u, SIGTERM or SIGINT).</summary>
-public static class FuseOverlay
+internal static class FuseOverlay
 {
     /// <summary>Whether a path is a mount point now.</summary>
     public static bool IsMounted(string path) => Libc.IsMountPoint(path);

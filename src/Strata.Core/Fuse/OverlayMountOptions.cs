@@ -7,7 +7,7 @@ namespace Strata.Fuse;
 /// [SOURCE] MOUNTPOINT</c>, options also as <c>-oOPTS</c>; options it does not act on (fsync=0, noatime, rw, dev,
 /// squash_to_uid...) are accepted and ignored, as fuse-overlayfs ignores what it does not know.
 /// </summary>
-public sealed record OverlayMountOptions(IReadOnlyList<string> LowersTopFirst, string? Upper, string? Work, string MountPoint, string Source, bool Foreground)
+internal sealed record OverlayMountOptions(IReadOnlyList<string> LowersTopFirst, string? Upper, string? Work, string MountPoint, string Source, bool Foreground)
 {
     /// <summary>log=PATH (Strata's own): the daemon's error lines go there instead of nowhere.</summary>
     public string? LogPath { get; init; }
