@@ -33,11 +33,12 @@ public static class RegistryCommands
             "false" => false,
             var v => throw new StrataException(ErrorKind.InvalidArgument, $"--tls-verify takes true or false, not \"{v}\""),
         };
-        return Defaults() with
+        var defaults = Defaults();
+        return defaults with
         {
             TlsVerify = tls,
             Credentials = p.GetValue(Creds) is { } c ? RegistryCredentials.Parse(c.Contains(':') ? c : c + ":" + RemoteCommands.Prompt("Password: ", echo: false)) : null,
-            AuthFiles = p.GetValue(AuthFilePath) is { } file ? AuthFiles.Single(file) : Defaults().AuthFiles,
+            AuthFiles = p.GetValue(AuthFilePath) is { } file ? AuthFiles.Single(file) : defaults.AuthFiles,
         };
     }
 

@@ -14,7 +14,7 @@ public static class JsonOutput
     });
 
     /// <summary>The source-generated shape of <typeparamref name="T"/> (see <see cref="CliJsonContext"/>).</summary>
-    public static JsonTypeInfo<T> Shape<T>() => (JsonTypeInfo<T>)Context.GetTypeInfo(typeof(T))!;
+    private static JsonTypeInfo<T> Shape<T>() => (JsonTypeInfo<T>)Context.GetTypeInfo(typeof(T))!;
 
     public static int Write<T>(T value)
     {

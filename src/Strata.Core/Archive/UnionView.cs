@@ -1,4 +1,3 @@
-using Strata.Archive;
 using Strata.Native;
 using static Strata.Native.Libc;
 

@@ -13,17 +13,15 @@ public sealed partial class StrataEngine
     /// <param name="progress">Told of each layer being unpacked.</param>
     /// <param name="cancellationToken">Cancels before the work starts.</param>
     public Task<Container> CreateContainerAsync(string image, string? name = null, IProgress<string>? progress = null, CancellationToken cancellationToken = default) =>
-        Run(() =>
+        WithStore(store =>
         {
-            using var store = OpenStore();
             return Containers(store).Create(store.Resolve(image), name, progress is null ? null : progress.Report);
         }, cancellationToken);
 
     /// <summary>Every container, newest first, with its image's first name and whether it is mounted.</summary>
     public Task<IReadOnlyList<ContainerSummary>> ListContainersAsync(CancellationToken cancellationToken = default) =>
-        Run(() =>
+        WithStore(store =>
         {
-            using var store = OpenStore();
             var containers = Containers(store);
             return (IReadOnlyList<ContainerSummary>)containers.List().Select(c => new ContainerSummary(c,
                 store.Images.Get(c.ImageId) is { Names.Count: > 0 } r ? r.Names[0] : c.ImageId.Short,
@@ -32,63 +30,40 @@ public sealed partial class StrataEngine
 
     /// <summary>A container by name, full ID or unique ID prefix.</summary>
     public Task<Container> GetContainerAsync(string container, CancellationToken cancellationToken = default) =>
-        Run(() =>
-        {
-            using var store = OpenStore();
-            return Containers(store).Resolve(container);
-        }, cancellationToken);
+        WithContainer(container, (_, _, c) => c, cancellationToken);
 
     /// <summary>Mounts a container's merged view (or counts one more user of it) and returns its path.</summary>
     public Task<string> MountContainerAsync(string container, CancellationToken cancellationToken = default) =>
-        Run(() =>
-        {
-            using var store = OpenStore();
-            var containers = Containers(store);
-            return containers.Mount(containers.Resolve(container));
-        }, cancellationToken);
+        WithContainer(container, (_, containers, c) => containers.Mount(c), cancellationToken);
 
     /// <summary>Counts one user of the mount less, unmounting with the last (or at once with <paramref name="force"/>).</summary>
     public Task<Container> UnmountContainerAsync(string container, bool force = false, CancellationToken cancellationToken = default) =>
-        Run(() =>
+        WithContainer(container, (_, containers, c) =>
         {
-            using var store = OpenStore();
-            var containers = Containers(store);
-            var c = containers.Resolve(container);
             containers.Unmount(c, force);
             return c;
         }, cancellationToken);
 
     /// <summary>Removes a container and its writable layer; a mounted one only with <paramref name="force"/>.</summary>
     public Task<Container> RemoveContainerAsync(string container, bool force = false, CancellationToken cancellationToken = default) =>
-        Run(() =>
+        WithContainer(container, (_, containers, c) =>
         {
-            using var store = OpenStore();
-            var containers = Containers(store);
-            var c = containers.Resolve(container);
             containers.Remove(c, force);
             return c;
         }, cancellationToken);
 
     /// <summary>What changed in a container, sorted by path (docker diff).</summary>
     public Task<IReadOnlyList<Change>> DiffAsync(string container, CancellationToken cancellationToken = default) =>
-        Run(() =>
-        {
-            using var store = OpenStore();
-            var containers = Containers(store);
-            return containers.Changes(containers.Resolve(container));
-        }, cancellationToken);
+        WithContainer(container, (_, containers, c) => containers.Changes(c), cancellationToken);
 
     /// <summary>A new image: the container's image plus one layer of its changes.</summary>
-    public Task<LoadedImage> CommitAsync(string container, CommitOptions? options = null, CancellationToken cancellationToken = default) =>
-        Run(() =>
-        {
-            options ??= new CommitOptions();
-            var names = options.Reference is { } r ? new[] { ImageReference.Parse(r).ToString() } : [];
-            using var store = OpenStore();
-            var containers = Containers(store);
-            var c = containers.Resolve(container);
-            return new ContainerCommitter(store, containers).Commit(c, names, options.Message, options.Author, options.Changes, options.Compression);
-        }, cancellationToken);
+    public Task<LoadedImage> CommitAsync(string container, CommitOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new CommitOptions();
+        var names = options.Reference is { } r ? new[] { ImageReference.Parse(r).ToString() } : [];
+        return WithContainer(container, (store, containers, c) =>
+            new ContainerCommitter(store, containers).Commit(c, names, options.Message, options.Author, options.Changes, options.Compression), cancellationToken);
+    }
 
     /// <summary>docker export: the container's merged tree as a tar, read without mounting.</summary>
     public async Task ExportToStreamAsync(string container, Stream output, CancellationToken cancellationToken = default)
@@ -101,11 +76,8 @@ public sealed partial class StrataEngine
 
     /// <summary>docker export -o: as <see cref="ExportToStreamAsync"/>, into a file made only once the container is found.</summary>
     public Task ExportAsync(string container, string path, CancellationToken cancellationToken = default) =>
-        Run(() =>
+        WithContainer(container, (_, containers, c) =>
         {
-            using var store = OpenStore();
-            var containers = Containers(store);
-            var c = containers.Resolve(container);
             using var output = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
             containers.Export(c, output);
             return 0;
@@ -113,18 +85,16 @@ public sealed partial class StrataEngine
 
     /// <summary>Mounts an image read-only under the store's image-mounts/ and returns the path.</summary>
     public Task<string> MountImageAsync(string image, CancellationToken cancellationToken = default) =>
-        Run(() =>
+        WithStore(store =>
         {
-            using var store = OpenStore();
             var local = store.Resolve(image);
             return Containers(store).MountImage(local, ImageMountPoint(local.Id));
         }, cancellationToken);
 
     /// <summary>Counts one user of an image mount less; returns the image's ID.</summary>
     public Task<Digest> UnmountImageAsync(string image, bool force = false, CancellationToken cancellationToken = default) =>
-        Run(() =>
+        WithStore(store =>
         {
-            using var store = OpenStore();
             var id = store.Resolve(image).Id;
             Containers(store).UnmountImage(ImageMountPoint(id), force);
             return id;
@@ -134,9 +104,8 @@ public sealed partial class StrataEngine
 
     /// <summary>docker system df: images with shared and unique sizes, containers with their writable layers'.</summary>
     public Task<SpaceReport> DiskUsageAsync(CancellationToken cancellationToken = default) =>
-        Run(() =>
+        WithStore(store =>
         {
-            using var store = OpenStore();
             return SpaceUsage.Measure(store, Containers(store, recordDriver: false));
         }, cancellationToken);
 }

@@ -10,9 +10,8 @@ public sealed partial class StrataEngine
 {
     /// <summary>Loads the images of a docker-archive or oci-archive tar (plain or compressed), or of an OCI layout directory.</summary>
     public Task<IReadOnlyList<LoadedImage>> LoadAsync(string path, CancellationToken cancellationToken = default) =>
-        Run(() =>
+        WithStore(store =>
         {
-            using var store = OpenStore();
             using var added = StoreLock.Shared(store.Root);
             return new ImageLoader(store).Load(path, cancellationToken);
         }, cancellationToken);
@@ -28,9 +27,8 @@ public sealed partial class StrataEngine
 
     /// <summary>Writes images to an archive file or (<see cref="SaveFormat.OciDir"/>) an OCI layout directory, as docker save.</summary>
     public Task SaveAsync(IReadOnlyList<string> images, string output, SaveFormat format, CancellationToken cancellationToken = default) =>
-        Run(() =>
+        WithStore(store =>
         {
-            using var store = OpenStore();
             new ImageSaver(store).Save(ResolveForSave(store, images), output, format);
             return 0;
         }, cancellationToken);
@@ -69,17 +67,15 @@ public sealed partial class StrataEngine
 
     /// <summary>Every stored image, newest first.</summary>
     public Task<IReadOnlyList<ImageRecord>> ListImagesAsync(CancellationToken cancellationToken = default) =>
-        Run(() =>
+        WithStore(store =>
         {
-            using var store = OpenStore();
             return store.Images.List();
         }, cancellationToken);
 
     /// <summary>An image by name, full or short ID, or manifest digest, with its documents read and verified.</summary>
     public Task<ImageDetails> InspectImageAsync(string image, CancellationToken cancellationToken = default) =>
-        Run(() =>
+        WithStore(store =>
         {
-            using var store = OpenStore();
             var local = store.Resolve(image);
             var sizes = local.Manifest.Layers.Select(l => store.Images.GetLayerInfo(l.Digest)?.UncompressedSize).ToList();
             return new ImageDetails(local.Record, local.Manifest, local.Config, local.RawManifest, local.RawConfig, sizes);
@@ -87,17 +83,15 @@ public sealed partial class StrataEngine
 
     /// <summary>An image's history, newest first, each step with the size of its layer (docker history).</summary>
     public Task<IReadOnlyList<HistoryRow>> HistoryAsync(string image, CancellationToken cancellationToken = default) =>
-        Run(() =>
+        WithStore(store =>
         {
-            using var store = OpenStore();
             return HistoryRows.For(store, store.Resolve(image));
         }, cancellationToken);
 
     /// <summary>Adds names to an image.</summary>
     public Task TagAsync(string image, IReadOnlyList<string> names, CancellationToken cancellationToken = default) =>
-        Run(() =>
+        WithStore(store =>
         {
-            using var store = OpenStore();
             var id = store.Resolve(image).Id;
             foreach (var name in names)
             {
@@ -113,9 +107,8 @@ public sealed partial class StrataEngine
     /// an image a container uses stays; the content nothing references any more is collected.
     /// </summary>
     public Task<ImageRemoval> RemoveImageAsync(string image, bool force = false, CancellationToken cancellationToken = default) =>
-        Run(() =>
+        WithStore(store =>
         {
-            using var store = OpenStore();
             var local = store.Resolve(image);
             var names = local.Record.Names;
             var name = NameFor(store, image);
@@ -126,7 +119,7 @@ public sealed partial class StrataEngine
             }
             if (name is null && names.Count > 1 && !force)
                 throw new StrataException(ErrorKind.Conflict, $"image {local.Id.Short} has several names ({string.Join(", ", names)}): remove them by name or use --force");
-            var users = Containers(store, recordDriver: false).List().Where(c => c.ImageId == local.Id).Select(c => c.Name).ToList();
+            var users = store.Containers.ByImage(local.Id).Select(c => c.Name).ToList();
             if (users.Count > 0)
                 throw new StrataException(ErrorKind.Conflict, $"image {local.Id.Short} is in use by containers {string.Join(", ", users)}: remove them first");
             store.Images.Delete(local.Id);
@@ -136,17 +129,12 @@ public sealed partial class StrataEngine
 
     /// <summary>Removes every blob and layer no image references.</summary>
     public Task<PruneResult> PruneAsync(CancellationToken cancellationToken = default) =>
-        Run(() =>
-        {
-            using var store = OpenStore();
-            return Collect(store);
-        }, cancellationToken);
+        WithStore(Collect, cancellationToken);
 
     /// <summary>Unpacks an image's layers into a new or empty directory (nothing changes there on failure).</summary>
     public Task UnpackAsync(string image, string target, CancellationToken cancellationToken = default) =>
-        Run(() =>
+        WithStore(store =>
         {
-            using var store = OpenStore();
             new ImageUnpacker(store).Unpack(store.Resolve(image), target, cancellationToken);
             return 0;
         }, cancellationToken);

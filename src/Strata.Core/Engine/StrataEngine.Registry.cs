@@ -56,34 +56,34 @@ public sealed partial class StrataEngine
         }, cancellationToken);
 
     /// <summary>A remote image as skopeo inspect sees it: the platform's manifest, its config, the repository's tags.</summary>
-    public async Task<RemoteImageInfo> InspectRemoteAsync(string reference, Platform? platform = null, CancellationToken cancellationToken = default)
-    {
-        var r = ImageReference.Parse(reference);
-        using var client = new RegistryClient(r.Registry, Options.Registry);
-        var repo = RemoteRepository.For(client, r);
-        var image = await RemoteImage.ResolveAsync(repo, r, platform, cancellationToken).ConfigureAwait(false);
-        var config = await repo.GetSmallBlobAsync(image.Manifest.Config, cancellationToken).ConfigureAwait(false);
-        var tags = await repo.ListTagsAsync(cancellationToken).ConfigureAwait(false);
-        return new RemoteImageInfo(r, image.Top.Digest, image.Manifest, config, tags);
-    }
+    public Task<RemoteImageInfo> InspectRemoteAsync(string reference, Platform? platform = null, CancellationToken cancellationToken = default) =>
+        WithRepository(reference, async (r, repo) =>
+        {
+            var image = await RemoteImage.ResolveAsync(repo, r, platform, cancellationToken).ConfigureAwait(false);
+            var config = await repo.GetSmallBlobAsync(image.Manifest.Config, cancellationToken).ConfigureAwait(false);
+            var tags = await repo.ListTagsAsync(cancellationToken).ConfigureAwait(false);
+            return new RemoteImageInfo(r, image.Top.Digest, image.Manifest, config, tags);
+        });
 
     /// <summary>The manifest or index a reference names, byte for byte as the registry serves it.</summary>
-    public async Task<byte[]> GetRemoteManifestAsync(string reference, CancellationToken cancellationToken = default)
-    {
-        var r = ImageReference.Parse(reference);
-        using var client = new RegistryClient(r.Registry, Options.Registry);
-        var manifest = await RemoteRepository.For(client, r).GetManifestAsync(r.Digest?.ToString() ?? r.Tag!, cancellationToken).ConfigureAwait(false);
-        return manifest.Raw;
-    }
+    public Task<byte[]> GetRemoteManifestAsync(string reference, CancellationToken cancellationToken = default) =>
+        WithRepository(reference, async (r, repo) =>
+            (await repo.GetManifestAsync(r.Digest?.ToString() ?? r.Tag!, cancellationToken).ConfigureAwait(false)).Raw);
 
     /// <summary>The config of the image a reference names (the platform's, for an index), as served.</summary>
-    public async Task<byte[]> GetRemoteConfigAsync(string reference, Platform? platform = null, CancellationToken cancellationToken = default)
+    public Task<byte[]> GetRemoteConfigAsync(string reference, Platform? platform = null, CancellationToken cancellationToken = default) =>
+        WithRepository(reference, async (r, repo) =>
+        {
+            var image = await RemoteImage.ResolveAsync(repo, r, platform, cancellationToken).ConfigureAwait(false);
+            return await repo.GetSmallBlobAsync(image.Manifest.Config, cancellationToken).ConfigureAwait(false);
+        });
+
+    /// <summary>A reference's repository, reached with the engine's registry options for one call.</summary>
+    private async Task<T> WithRepository<T>(string reference, Func<ImageReference, RemoteRepository, Task<T>> body)
     {
         var r = ImageReference.Parse(reference);
         using var client = new RegistryClient(r.Registry, Options.Registry);
-        var repo = RemoteRepository.For(client, r);
-        var image = await RemoteImage.ResolveAsync(repo, r, platform, cancellationToken).ConfigureAwait(false);
-        return await repo.GetSmallBlobAsync(image.Manifest.Config, cancellationToken).ConfigureAwait(false);
+        return await body(r, RemoteRepository.For(client, r)).ConfigureAwait(false);
     }
 }
 

@@ -71,6 +71,22 @@ public sealed partial class StrataEngine
     [LoggerMessage(Level = LogLevel.Information, Message = "collected {Blobs} blobs, {Bytes} bytes in {Root}")]
     private static partial void LogCollected(ILogger logger, int blobs, long bytes, string root);
 
+    /// <summary>One call's work on the store, opened for it and closed after, off the caller's thread.</summary>
+    private Task<T> WithStore<T>(Func<StrataStore, T> body, CancellationToken cancellationToken) =>
+        Run(() =>
+        {
+            using var store = OpenStore();
+            return body(store);
+        }, cancellationToken);
+
+    /// <summary>One call's work on a container, found by name, full ID or unique ID prefix.</summary>
+    private Task<T> WithContainer<T>(string container, Func<StrataStore, ContainerStore, Container, T> body, CancellationToken cancellationToken) =>
+        WithStore(store =>
+        {
+            var containers = Containers(store);
+            return body(store, containers, containers.Resolve(container));
+        }, cancellationToken);
+
     /// <summary>Blocking store work runs off the caller's thread, so an async host's threads are not held by disk I/O.</summary>
     private static Task<T> Run<T>(Func<T> body, CancellationToken cancellationToken) =>
         Task.Run(() =>

@@ -56,17 +56,20 @@ internal static class StreamPump
     {
         if (TakesSyncIo(input)) return await Task.Run(() => read(input), cancellationToken).ConfigureAwait(false);
         var pipe = new Pipe(Options);
-        var pump = FillAsync(input, pipe.Writer, cancellationToken);
+        // Once the reader is done (or failed), the pump stops too, even while it waits on a slow input.
+        using var readerDone = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var pump = FillAsync(input, pipe.Writer, readerDone.Token);
         try
         {
             return await Task.Run(() =>
             {
-                using var stream = pipe.Reader.AsStream(); // disposing it tells the pump to stop
+                using var stream = pipe.Reader.AsStream();
                 return read(stream);
             }, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
+            await readerDone.CancelAsync().ConfigureAwait(false);
             await pump.ConfigureAwait(false);
         }
     }

@@ -47,7 +47,8 @@ internal sealed class LayerStore
             freed += layer.Size;
         }
         foreach (var flat in Directory.EnumerateDirectories(Home, "flat-*"))
-            if (!live.Contains(Digest.Parse("sha256:" + Path.GetFileName(flat)["flat-".Length..]))) Directory.Delete(flat, recursive: true);
+            if (!Digest.TryParse("sha256:" + Path.GetFileName(flat)["flat-".Length..], out var chain) || !live.Contains(chain))
+                Directory.Delete(flat, recursive: true);
         foreach (var stale in Directory.EnumerateDirectories(Home, ".staging-*"))
             if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(stale) > TimeSpan.FromHours(1)) Directory.Delete(stale, recursive: true);
         return freed;

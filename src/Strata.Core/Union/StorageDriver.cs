@@ -46,8 +46,7 @@ internal static class StorageDrivers
     public static bool IsRootless(StrataStore store) =>
         store.Settings.Get(StoreSettings.LayerForm) is "rootless";
 
-    /// <summary>overlay, fuse or vfs, as --driver takes them; null for any other name.</summary>
-    public static StorageDriver? Parse(string name) => name switch
+    private static StorageDriver? Parse(string name) => name switch
     {
         "overlay" => StorageDriver.Overlay,
         "vfs" => StorageDriver.Vfs,
