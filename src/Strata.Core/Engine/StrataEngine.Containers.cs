@@ -88,7 +88,7 @@ public sealed partial class StrataEngine
         WithStore(store =>
         {
             var local = store.Resolve(image);
-            return Containers(store).MountImage(local, ImageMountPoint(local.Id));
+            return Containers(store).MountImage(local);
         }, cancellationToken);
 
     /// <summary>Counts one user of an image mount less; returns the image's ID.</summary>
@@ -96,11 +96,9 @@ public sealed partial class StrataEngine
         WithStore(store =>
         {
             var id = store.Resolve(image).Id;
-            Containers(store).UnmountImage(ImageMountPoint(id), force);
+            Containers(store).UnmountImage(id, force);
             return id;
         }, cancellationToken);
-
-    private string ImageMountPoint(Digest id) => Path.Combine(Root, "image-mounts", id.Encoded);
 
     /// <summary>docker system df: images with shared and unique sizes, containers with their writable layers'.</summary>
     public Task<SpaceReport> DiskUsageAsync(CancellationToken cancellationToken = default) =>

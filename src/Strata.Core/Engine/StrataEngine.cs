@@ -41,7 +41,7 @@ public sealed partial class StrataEngine
         var store = StrataStore.Open(Root);
         try
         {
-            if (fixDriver && Options.Driver is { } d) StorageDrivers.Resolve(store, d);
+            if (fixDriver && Options.Driver is { } d && Options.Snapshotter is null) StorageDrivers.Resolve(store, d);
             return store;
         }
         catch
@@ -53,7 +53,7 @@ public sealed partial class StrataEngine
 
     /// <summary>The store's containers and layers under the chosen driver; <paramref name="recordDriver"/> false for calls that only look.</summary>
     private ContainerStore Containers(StrataStore store, bool recordDriver = true) =>
-        ContainerStore.Open(store, Options.Driver, recordDriver, Options.OverlayProgram);
+        ContainerStore.Open(store, Options.Driver, recordDriver, Options.OverlayProgram, Options.Snapshotter);
 
     /// <summary>
     /// Garbage collection, with the store lock exclusive so no load or pull in flight loses what it ingested but has
@@ -63,7 +63,7 @@ public sealed partial class StrataEngine
     {
         using var exclusive = StoreLock.Exclusive(store.Root);
         var (blobs, bytes, liveChains) = GarbageCollector.Collect(store);
-        bytes += Containers(store, recordDriver: false).Layers.Collect(liveChains);
+        bytes += Containers(store, recordDriver: false).Collect(liveChains);
         LogCollected(_log, blobs, bytes, Root);
         return new PruneResult(blobs, bytes);
     }

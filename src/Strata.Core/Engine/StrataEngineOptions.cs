@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Strata.Registry;
+using Strata.Snapshots;
 using Strata.Union;
 
 namespace Strata.Engine;
@@ -18,6 +19,14 @@ public sealed record StrataEngineOptions
     /// else fuse, else vfs). Overlay and fuse keep layers in one form, so one store takes either.
     /// </summary>
     public StorageDriver? Driver { get; init; }
+
+    /// <summary>
+    /// A snapshotter of the caller's to keep layers and containers' writable layers in, instead of the store's own
+    /// (the store's records of its own are then not consulted). <see cref="Driver"/> says how its mounts are
+    /// mounted: overlay by the kernel, fuse by Strata's FUSE union, vfs not at all (binds are read where they are).
+    /// The caller keeps it the same across calls on one store.
+    /// </summary>
+    public ISnapshotter? Snapshotter { get; init; }
 
     /// <summary>How registries are reached: TLS, credentials, auth files, retries, an optional HTTP handler.</summary>
     public RegistryOptions Registry { get; init; } = new();

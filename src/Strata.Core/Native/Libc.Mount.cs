@@ -5,7 +5,7 @@ namespace Strata.Native;
 /// <summary>mount(2) and umount2(2), for the kernel's overlayfs.</summary>
 internal static partial class Libc
 {
-    public const ulong MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4;
+    public const ulong MS_RDONLY = 1, MS_NOSUID = 2, MS_NODEV = 4, MS_REMOUNT = 32, MS_BIND = 4096, MS_REC = 16384;
     public const int MNT_DETACH = 2;
 
     [LibraryImport("libc", EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

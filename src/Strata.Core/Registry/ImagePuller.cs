@@ -97,15 +97,15 @@ internal sealed class ImagePuller(StrataStore store, LayerStore? layers, Registr
         foreach (var d in downloads) _ = d.ContinueWith(t => { if (t.IsFaulted) cts.Cancel(); }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
         try
         {
-            var below = new List<LayerInfo>();
+            Digest? below = null;
             for (int i = 0; i < manifest.Layers.Count; i++)
             {
                 await downloads[i].ConfigureAwait(false);
                 if (layers is null) continue;
                 var layer = manifest.Layers[i];
                 progress.Status(layer.Digest, "Extracting");
-                var info = await Task.Run(() => layers.EnsureLayer(layer, config.RootFs.DiffIds[i], below), cts.Token).ConfigureAwait(false);
-                below.Add(info);
+                var parent = below;
+                below = await Task.Run(() => layers.EnsureLayer(layer, config.RootFs.DiffIds[i], parent), cts.Token).ConfigureAwait(false);
                 progress.Status(layer.Digest, "Pull complete", final: true);
             }
         }

@@ -13,7 +13,7 @@ internal sealed class MetadataDb : IDisposable
     private MetadataDb(SqliteConnection connection) => _connection = connection;
 
     /// <summary>Opens (or makes) the database and brings its schema up to date (one pragma read when it is).</summary>
-    public static MetadataDb Open(string path)
+    public static MetadataDb Open(string path, string root, Func<string, string?> topChainOf)
     {
         // Mode is left at its default (ReadWriteCreate): setting an enum keyword formats it through Enum.ToString,
         // whose first use costs a NativeAOT start-up about 0.2 ms of reflection.
@@ -27,7 +27,7 @@ internal sealed class MetadataDb : IDisposable
         {
             db._connection.Open();
             db.Execute("PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
-            MetadataSchema.Migrate(db);
+            MetadataSchema.Migrate(db, root, topChainOf);
             return db;
         }
         catch

@@ -1,3 +1,5 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
 using Strata.Errors;
 
 namespace Strata.Storage;
@@ -8,9 +10,12 @@ namespace Strata.Storage;
 /// </summary>
 internal static class MetadataSchema
 {
-    public const int Version = 4;
+    public const int Version = 5;
 
-    public static void Migrate(MetadataDb db)
+    /// <param name="db">The database.</param>
+    /// <param name="root">The store root (version 5 moves vfs containers' trees).</param>
+    /// <param name="topChainOf">The top layer's ChainID of the image with this manifest digest, or null when it cannot be read.</param>
+    public static void Migrate(MetadataDb db, string root, Func<string, string?> topChainOf)
     {
         // The common case reads one pragma and takes no write lock, so readers never queue behind each other.
         if ((long)(db.Scalar("PRAGMA user_version") ?? 0L) == Version) return;
@@ -74,10 +79,50 @@ internal static class MetadataSchema
                     PRIMARY KEY (digest, registry, repository));
                 """, tx);
         }
+        if (version < 5) MigrateToSnapshots(db, tx, root, topChainOf);
         if (version > Version)
             throw new StrataException(ErrorKind.FailedPrecondition,
                 $"the store was written by a newer strata (schema {version} > {Version})");
         db.Execute($"PRAGMA user_version = {Version}", tx);
         tx.Commit();
+    }
+
+    /// <summary>
+    /// Version 5: layers and containers' writable layers become snapshots (<see cref="SnapshotRecords"/>): a layer
+    /// keeps its directory and link under its ChainID; a container's writable layer stays in containers/ID
+    /// (a vfs container's tree moves from merged/ to diff/, where vfs snapshots keep theirs), on its image's top layer.
+    /// </summary>
+    private static void MigrateToSnapshots(MetadataDb db, SqliteTransaction tx, string root, Func<string, string?> topChainOf)
+    {
+        var now = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
+        db.Execute($"""
+            CREATE TABLE snapshots (
+                key TEXT PRIMARY KEY,
+                parent TEXT,
+                state INTEGER NOT NULL,
+                dir TEXT UNIQUE,
+                link TEXT UNIQUE,
+                size INTEGER,
+                inodes INTEGER,
+                created TEXT NOT NULL);
+            CREATE INDEX snapshots_parent ON snapshots(parent);
+            INSERT INTO snapshots(key, parent, state, dir, link, size, created)
+                SELECT chain_id, parent, {(int)SnapshotState.Committed}, 'overlay/' || dir, link, NULL, '{now}' FROM layers;
+            DROP TABLE layers;
+            """, tx);
+        bool vfs = db.Scalar("SELECT value FROM settings WHERE key = 'driver'", tx) as string == "vfs";
+        var containers = new List<(string Id, string Created, string? Manifest)>();
+        using (var cmd = db.Command("SELECT c.id, c.created, i.manifest_digest FROM containers c LEFT JOIN images i ON i.id = c.image_id", tx))
+        using (var r = cmd.ExecuteReader())
+            while (r.Read()) containers.Add((r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2)));
+        foreach (var (id, created, manifest) in containers)
+        {
+            var dir = Path.Combine(root, "containers", id);
+            if (vfs && Directory.Exists(Path.Combine(dir, "merged")) && !Directory.Exists(Path.Combine(dir, "diff")))
+                Directory.Move(Path.Combine(dir, "merged"), Path.Combine(dir, "diff"));
+            db.Execute("INSERT INTO snapshots(key, parent, state, dir, created) VALUES ($k, $p, $s, $d, $c)", tx,
+                ("$k", id), ("$p", manifest is null ? null : topChainOf(manifest)), ("$s", (long)SnapshotState.Active),
+                ("$d", "containers/" + id), ("$c", created));
+        }
     }
 }

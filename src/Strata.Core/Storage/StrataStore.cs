@@ -12,7 +12,7 @@ internal sealed class StrataStore : IDisposable
         Content = content;
         Db = db;
         Images = new ImageStore(Db);
-        Layers = new LayerRecords(Db);
+        Snapshots = new SnapshotRecords(Db);
         Containers = new ContainerRecords(Db);
         Mounts = new MountRecords(Db);
         Settings = new StoreSettings(Db);
@@ -23,7 +23,7 @@ internal sealed class StrataStore : IDisposable
     public ContentStore Content { get; }
     internal MetadataDb Db { get; }
     internal ImageStore Images { get; }
-    internal LayerRecords Layers { get; }
+    internal SnapshotRecords Snapshots { get; }
     internal ContainerRecords Containers { get; }
     internal MountRecords Mounts { get; }
     internal StoreSettings Settings { get; }
@@ -34,7 +34,22 @@ internal sealed class StrataStore : IDisposable
     {
         Directory.CreateDirectory(root);
         var content = ContentStore.Open(root);
-        return new StrataStore(root, content, MetadataDb.Open(Path.Combine(root, "strata.db")));
+        return new StrataStore(root, content, MetadataDb.Open(Path.Combine(root, "strata.db"), root, m => TopChainOf(content, m)));
+    }
+
+    /// <summary>For the schema's migration: the top layer's ChainID of the image with this manifest, or null.</summary>
+    private static string? TopChainOf(ContentStore content, string manifestDigest)
+    {
+        try
+        {
+            var manifest = OciDocuments.ParseManifest(content.ReadAll(Digest.Parse(manifestDigest)));
+            var chains = ChainId.Compute(OciDocuments.ParseConfig(content.ReadAll(manifest.Config.Digest)).RootFs.DiffIds);
+            return chains.Count > 0 ? chains[^1].ToString() : null;
+        }
+        catch (Exception e) when (e is StrataException or IOException or FormatException)
+        {
+            return null; // a container of a damaged image: it stays on no layers (a later check reports it)
+        }
     }
 
     /// <summary>Finds an image by name, full or short ID, or manifest digest.</summary>

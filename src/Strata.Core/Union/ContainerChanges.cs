@@ -9,11 +9,11 @@ public sealed record Change(char Kind, string Path);
 internal static class ContainerChanges
 {
     /// <summary>The writable layer alone says what changed: work proportional to the change, not to the image.</summary>
-    public static IReadOnlyList<Change> Of(Container container, IReadOnlyList<string> lowersTopFirst, bool rootless = false)
+    public static IReadOnlyList<Change> Of(string upperDir, IReadOnlyList<string> lowersTopFirst, bool rootless = false)
     {
         var changes = new List<Change>();
         var lower = new UnionView(lowersTopFirst, rootless);
-        foreach (var entry in OverlayUpperDiffer.Diff(container.UpperDir, lowersTopFirst, rootless))
+        foreach (var entry in OverlayUpperDiffer.Diff(upperDir, lowersTopFirst, rootless))
         {
             var (dir, name) = LayerPaths.Split(entry.Name);
             if (name == OverlayFormat.OpaqueMarker) continue;

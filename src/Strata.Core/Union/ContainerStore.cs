@@ -1,65 +1,81 @@
-using Strata.Archive;
-using System.Globalization;
 using System.Security.Cryptography;
+using Strata.Archive;
 using Strata.Errors;
+using Strata.Oci;
+using Strata.Snapshots;
 using Strata.Storage;
 
 namespace Strata.Union;
 
 /// <summary>
-/// Containers in the store. Creating one writes a row and three empty directories: no image data is copied,
-/// so it costs the same whatever the image's size; fifty containers of one image share its layers.
+/// Containers in the store: each an active snapshot on its image's top layer, mounted by the driver's mounter (the
+/// kernel's overlayfs, the FUSE union, or nothing: a bind is read where it is). Creating one writes a row and an
+/// empty writable layer (overlay): no image data is copied, so fifty containers of one image share its layers.
 /// </summary>
 internal sealed class ContainerStore
 {
     private readonly StrataStore _store;
+    private readonly IUnionMounter? _mounter;
+    private readonly MountTable? _mounts;
 
-    private ContainerStore(StrataStore store, IStorageDriver driver, LayerStore layers)
+    private ContainerStore(StrataStore store, ISnapshotter snapshotter, IUnionMounter? mounter, bool rootless)
     {
         _store = store;
         Home = Path.Combine(store.Root, "containers");
-        Driver = driver;
-        Layers = layers;
+        Snapshotter = snapshotter;
+        Rootless = rootless;
+        _mounter = mounter;
+        _mounts = mounter is null ? null : new MountTable(store, mounter);
+        Layers = new LayerStore(store, snapshotter, rootless);
     }
 
     /// <summary>
-    /// The store's containers under its driver: makes the directories a new store lacks and takes off FUSE mounts
-    /// whose daemon died, so any command after a crash finds a clean table.
+    /// The store's containers under its driver (or a snapshotter of the caller's, mounted as the driver says); takes
+    /// off FUSE mounts whose daemon died, so any command after a crash finds a clean table.
     /// </summary>
     /// <param name="requestedDriver">--driver: null takes the store's (or, for a new store, the best available).</param>
     /// <param name="recordDriver">False for commands that only look (rmi, df): they must not fix a new store's driver.</param>
     /// <param name="overlayProgram">The strata executable that serves FUSE mounts (null: see <see cref="Fuse.FuseDaemon"/>).</param>
-    public static ContainerStore Open(StrataStore store, StorageDriver? requestedDriver = null, bool recordDriver = true, string? overlayProgram = null)
+    /// <param name="snapshotter">A snapshotter of the caller's instead of the store's own.</param>
+    public static ContainerStore Open(StrataStore store, StorageDriver? requestedDriver = null, bool recordDriver = true, string? overlayProgram = null,
+        ISnapshotter? snapshotter = null)
     {
-        var kind = StorageDrivers.Resolve(store, requestedDriver, recordDriver);
-        IStorageDriver driver = kind == StorageDriver.Vfs
-            ? new VfsDriver()
-            : new OverlayDriver(store, Path.Combine(store.Root, "overlay"), fuse: kind == StorageDriver.Fuse, rootless: StorageDrivers.IsRootless(store), overlayProgram);
-        var layers = LayerStore.Open(store, driver);
-        var containers = new ContainerStore(store, driver, layers);
-        Directory.CreateDirectory(containers.Home);
-        if (driver is OverlayDriver overlay) overlay.Mounts.Sweep();
+        var kind = snapshotter is null ? StorageDrivers.Resolve(store, requestedDriver, recordDriver) : requestedDriver ?? StorageDrivers.Best();
+        bool rootless = snapshotter is null && kind != StorageDriver.Vfs && StorageDrivers.IsRootless(store);
+        if (rootless && kind == StorageDriver.Overlay)
+            throw new StrataException(ErrorKind.FailedPrecondition, $"the store at {store.Root} was made without root: its layers mount with --driver fuse");
+        snapshotter ??= kind == StorageDriver.Vfs ? new VfsSnapshotter(store) : new OverlaySnapshotter(store, rootless);
+        IUnionMounter? mounter = kind switch
+        {
+            StorageDriver.Overlay => new KernelOverlayMounter(),
+            StorageDriver.Fuse => new FuseOverlayMounter(Path.Combine(store.Root, "logs"), rootless, overlayProgram),
+            _ => null,
+        };
+        var containers = new ContainerStore(store, snapshotter, mounter, rootless);
+        containers._mounts?.Sweep();
         return containers;
     }
 
     public string Home { get; }
-    public IStorageDriver Driver { get; }
+    public ISnapshotter Snapshotter { get; }
     public LayerStore Layers { get; }
+
+    /// <summary>The store's layers are in <see cref="RootlessForm"/>.</summary>
+    public bool Rootless { get; }
 
     public Container Create(LocalImage image, string? name, Action<string>? progress = null)
     {
         if (name is not null && !IsValidName(name)) throw StrataException.BadArgument($"invalid container name \"{name}\": [a-zA-Z0-9][a-zA-Z0-9_.-]*");
-        var stack = Layers.EnsureImage(image, progress);
+        var top = TopLayer(image, progress);
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var record = new ContainerRecord(id, name ?? DefaultName(id), image.Id, DateTimeOffset.UtcNow);
-        var c = ToContainer(record);
-        Driver.Prepare(c, TopFirst(stack));
+        Snapshotter.Prepare(id, top);
         if (!_store.Containers.TryAdd(record))
         {
-            Directory.Delete(c.Directory, recursive: true);
-            throw new StrataException(ErrorKind.AlreadyExists, $"the container name \"{c.Name}\" is already in use");
+            Snapshotter.Remove(id);
+            throw new StrataException(ErrorKind.AlreadyExists, $"the container name \"{record.Name}\" is already in use");
         }
-        return c;
+        return ToContainer(record);
     }
 
     public IReadOnlyList<Container> List() => _store.Containers.List().Select(ToContainer).ToList();
@@ -80,25 +96,26 @@ internal sealed class ContainerStore
         };
     }
 
-    public IReadOnlyList<LayerInfo> Stack(Container c) => Layers.EnsureImage(_store.Resolve(c.ImageId.ToString()));
+    /// <summary>The image's top layer's key (its layers unpacked if they are not), or null for an image of no layers.</summary>
+    private string? TopLayer(LocalImage image, Action<string>? progress = null) =>
+        Layers.EnsureImage(image, progress) is [.., var top] ? top.ToString() : null;
 
-    /// <summary>The container's merged view, read without mounting: its upper layer over the image's layers.</summary>
-    private List<string> TopFirst(IReadOnlyList<LayerInfo> stack) => Enumerable.Reverse(stack).Select(Layers.DiffDir).ToList();
-
-    private List<string> Lowers(Container c) => TopFirst(Stack(c));
+    /// <summary>The container's parent layer's mounts (read-only), or null when it stacks on nothing.</summary>
+    private IReadOnlyList<MountSpec>? ParentMounts(Container c) =>
+        Snapshotter.Stat(c.Id)?.Parent is { } parent ? Snapshotter.Mounts(parent) : null;
 
     /// <summary>The container's merged view, read without mounting.</summary>
-    internal UnionView View(Container c) => Driver.Reader(c, Lowers(c));
+    internal UnionView View(Container c) => SnapshotMounts.Reader(Snapshotter.Mounts(c.Id), Rootless);
 
     /// <summary>What changed, as docker diff prints it.</summary>
-    public IReadOnlyList<Change> Changes(Container c) => Driver.Changes(c, Lowers(c));
+    public IReadOnlyList<Change> Changes(Container c) => SnapshotMounts.Changes(Snapshotter.Mounts(c.Id), ParentMounts(c), Rootless);
 
     /// <summary>The container's changes as layer entries (whiteouts, opaque markers), for commit.</summary>
-    public IEnumerable<Archive.Tar.TarEntry> LayerEntries(Container c) => Driver.LayerEntries(c, Lowers(c));
+    public IEnumerable<Archive.Tar.TarEntry> LayerEntries(Container c) => SnapshotMounts.LayerEntries(Snapshotter.Mounts(c.Id), ParentMounts(c), Rootless);
 
-    public long WritableSize(Container c) => Driver.WritableSize(c);
+    public long WritableSize(Container c) => Snapshotter.Stat(c.Id) is null ? 0 : Snapshotter.Usage(c.Id).Size;
 
-    public bool IsMounted(Container c) => Driver.IsMounted(c);
+    public bool IsMounted(Container c) => _mounts is not null && MountTable.IsMounted(c.MergedDir);
 
     /// <summary>docker export: the flattened merged filesystem as a tar.</summary>
     public void Export(Container c, Stream output)
@@ -107,19 +124,50 @@ internal sealed class ContainerStore
         foreach (var entry in UnionExport.Entries(View(c))) tar.Write(entry, entry.Data);
     }
 
-    /// <summary>The merged view's path (vfs: the container's own tree, nothing to mount).</summary>
-    public string Mount(Container c) => Driver.Mount(c, Stack(c));
+    /// <summary>The merged view's path: mounted, or (a bind with no mounter) the tree where it is.</summary>
+    public string Mount(Container c) => MountAt(c.MergedDir, Snapshotter.Mounts(c.Id));
 
-    public bool Unmount(Container c, bool force = false) => Driver.Unmount(c, force);
+    public bool Unmount(Container c, bool force = false) => _mounts is null || _mounts.Unmount(c.MergedDir, force);
 
-    /// <summary>A read-only view of an image.</summary>
-    public string MountImage(LocalImage image, string target)
+    /// <summary>Where an image's read-only view is mounted.</summary>
+    public string ImageMountPoint(Digest image) => Path.Combine(_store.Root, "image-mounts", image.Encoded);
+
+    private static string ViewKey(Digest image) => "view-" + image.Encoded;
+
+    /// <summary>A read-only view of an image, mounted at <see cref="ImageMountPoint"/> (or, with no mounter, its tree where it is).</summary>
+    public string MountImage(LocalImage image)
     {
-        var stack = Layers.EnsureImage(image);
-        return Driver.View(stack, TopFirst(stack), target);
+        var key = ViewKey(image.Id);
+        var top = TopLayer(image);
+        if (Snapshotter.Stat(key) is null)
+        {
+            try { Snapshotter.View(key, top); }
+            catch (StrataException e) when (e.Kind == ErrorKind.AlreadyExists) { } // another process made it meanwhile
+        }
+        return MountAt(ImageMountPoint(image.Id), Snapshotter.Mounts(key));
     }
 
-    public void UnmountImage(string target, bool force) => Driver.ReleaseView(target, force);
+    /// <summary>Counts one user of an image's view less; the last one unmounts it and removes the view.</summary>
+    public void UnmountImage(Digest image, bool force)
+    {
+        var key = ViewKey(image);
+        var target = ImageMountPoint(image);
+        if (Snapshotter.Stat(key) is null) throw StrataException.NotFound("the image is not mounted");
+        if (_mounts is not null)
+        {
+            if (!MountTable.IsMounted(target)) throw StrataException.NotFound("the image is not mounted");
+            if (!_mounts.Unmount(target, force)) return;
+        }
+        Snapshotter.Remove(key);
+        if (Directory.Exists(target)) Directory.Delete(target);
+    }
+
+    private string MountAt(string target, IReadOnlyList<MountSpec> mounts)
+    {
+        if (_mounts is not null) return _mounts.Mount(target, mounts);
+        return mounts is [{ Type: "bind" } bind] ? bind.Source
+            : throw new StrataException(ErrorKind.Unsupported, $"the {Snapshotter.Name} snapshotter's mounts need a mounting driver (overlay or fuse)");
+    }
 
     /// <summary>Removes the writable layer for good; the image and its layers stay.</summary>
     public void Remove(Container c, bool force)
@@ -127,10 +175,31 @@ internal sealed class ContainerStore
         if (IsMounted(c))
         {
             if (!force) throw new StrataException(ErrorKind.Conflict, $"container {c.Name} is mounted: umount it or use --force");
-            Driver.Unmount(c, force: true);
+            Unmount(c, force: true);
         }
+        // Row first: a crash after it leaves a snapshot no container names, which prune removes.
         _store.Containers.Delete(c.Id);
+        if (Snapshotter.Stat(c.Id) is not null) Snapshotter.Remove(c.Id);
         if (Directory.Exists(c.Directory)) Directory.Delete(c.Directory, recursive: true);
+    }
+
+    /// <summary>
+    /// Removes the snapshots nothing keeps: layers no live chain reaches, writable layers of containers that are
+    /// gone, views of images that are gone and not mounted, and unpacks a crash left (an hour old). Returns the bytes
+    /// freed. The caller holds the store lock exclusive.
+    /// </summary>
+    public long Collect(IReadOnlySet<Digest> liveChains)
+    {
+        var snapshots = Snapshotter.List();
+        var keep = new HashSet<string>(liveChains.Select(c => c.ToString()), StringComparer.Ordinal);
+        foreach (var c in _store.Containers.List()) keep.Add(c.Id);
+        foreach (var s in snapshots)
+        {
+            if (s.Key.StartsWith(LayerStore.ExtractPrefix, StringComparison.Ordinal) && DateTimeOffset.UtcNow - s.Created < TimeSpan.FromHours(1)) keep.Add(s.Key);
+            if (s.Key.StartsWith("view-", StringComparison.Ordinal) && Digest.TryParse("sha256:" + s.Key[5..], out var image)
+                && (_store.Images.Get(image) is not null || MountTable.IsMounted(ImageMountPoint(image)))) keep.Add(s.Key);
+        }
+        return SnapshotCollector.Collect(Snapshotter, snapshots, keep);
     }
 
     private static bool IsValidName(string name) =>

@@ -1,25 +1,38 @@
 using Strata.Errors;
 using Strata.Native;
-using Strata.Storage;
+using Strata.Snapshots;
 using static Strata.Native.Libc;
 
 namespace Strata.Union;
 
 /// <summary>
-/// The kernel's overlayfs, mounted without touching process-wide state: no chdir, which would change what another
-/// thread's relative paths mean. The new mount API takes one "lowerdir+" per layer (Linux 6.8), so stacks up to
-/// overlayfs's 500 layers fit; older kernels get mount(2) with the layers' short links reached through an fd.
+/// The kernel's mounts of a snapshot: overlayfs, and bind mounts. Mounted without touching process-wide state (no
+/// chdir, which would change what another thread's relative paths mean). The new mount API takes one "lowerdir+"
+/// per layer (Linux 6.8), so stacks up to overlayfs's 500 layers fit; older kernels get mount(2) with the layers
+/// reached through an fd on their common directory.
 /// </summary>
-internal sealed class KernelOverlayMounter(string layersHome) : IUnionMounter
+internal sealed class KernelOverlayMounter : IUnionMounter
 {
     /// <summary>False: always mount(2), as on kernels before 6.8 (lets tests cover that path on any kernel).</summary>
     internal bool UseMountApi { get; init; } = true;
 
-    public void Mount(string target, IReadOnlyList<LayerInfo> stack, string? upper, string? work)
+    public void Mount(string target, IReadOnlyList<MountSpec> mounts)
     {
-        var lowers = Enumerable.Reverse(stack).Select(l => "l/" + l.Link).ToList();
-        if (lowers.Count == 0 || (upper is null && lowers.Count == 1)) lowers.Add("empty"); // overlayfs wants two lowers without an upper
-        if (!UseMountApi || !TryMountApi(target, lowers, upper, work)) MountLegacy(target, lowers, upper, work);
+        if (mounts is not [var m]) throw new StrataException(ErrorKind.Unsupported, $"{mounts.Count} mounts for one target: only one is supported");
+        switch (m.Type)
+        {
+            case "bind":
+                Bind(target, m.Source, m.ReadOnly);
+                break;
+            case "overlay":
+                var lowers = m.LowerDirs.ToList();
+                string? upper = m.Option("upperdir"), work = m.Option("workdir");
+                if (lowers.Count == 0) throw StrataException.Invalid("an overlay mount needs lowerdir");
+                if (!UseMountApi || !TryMountApi(target, lowers, upper, work)) MountLegacy(target, lowers, upper, work);
+                break;
+            default:
+                throw new StrataException(ErrorKind.Unsupported, $"cannot mount type {m.Type}: overlay and bind are supported");
+        }
     }
 
     public void Unmount(string target)
@@ -28,11 +41,22 @@ internal sealed class KernelOverlayMounter(string layersHome) : IUnionMounter
         if (Umount2(target, MNT_DETACH) != 0) throw new ErrnoException(LastErrno, "umount", target);
     }
 
+    private static void Bind(string target, string source, bool readOnly)
+    {
+        if (Libc.Mount(source, target, "", MS_BIND | MS_REC, "") != 0) throw MountError(LastErrno, target);
+        if (readOnly && Libc.Mount("", target, "", MS_BIND | MS_REMOUNT | MS_RDONLY, "") != 0)
+        {
+            int errno = LastErrno;
+            Umount2(target, MNT_DETACH);
+            throw MountError(errno, target);
+        }
+    }
+
     /// <summary>
     /// fsopen, one fsconfig per layer, fsmount, move_mount. Layers go by O_PATH fd where the kernel takes them so
     /// (6.15; no 256-byte limit on a path), else by path. False, having mounted nothing, where there is no "lowerdir+".
     /// </summary>
-    private bool TryMountApi(string target, List<string> lowers, string? upper, string? work)
+    private static bool TryMountApi(string target, List<string> lowers, string? upper, string? work)
     {
         int fs = FsOpen("overlay", FSOPEN_CLOEXEC);
         if (fs < 0) return false; // no new mount API (or filtered): mount(2) tells what is wrong, if anything
@@ -42,11 +66,11 @@ internal sealed class KernelOverlayMounter(string layersHome) : IUnionMounter
         {
             Set(fs, "source", "overlay", target); // as mount(2) shows it
             foreach (var l in lowers)
-                if (!SetDir(fs, "lowerdir+", Path.Combine(layersHome, l), target, ref byFd)) return false;
+                if (!SetDir(fs, "lowerdir+", l, target, ref byFd)) return false;
             if (upper is not null)
             {
                 SetDir(fs, "upperdir", upper, target, ref byFd);
-                SetDir(fs, "workdir", work!, target, ref byFd);
+                SetDir(fs, "workdir", work ?? throw StrataException.Invalid("an overlay upperdir needs a workdir"), target, ref byFd);
             }
             Set(fs, "index", "off", target);
             if (FsConfig(fs, FSCONFIG_CMD_CREATE, null, null, 0) != 0) throw MountError(LastErrno, target);
@@ -92,16 +116,17 @@ internal sealed class KernelOverlayMounter(string layersHome) : IUnionMounter
     }
 
     /// <summary>
-    /// mount(2), for kernels before 6.8: lowers by their short links through /proc/self/fd of the layers' home (the
-    /// fd is closed after), so some 85 layers fit the one page of options.
+    /// mount(2), for kernels before 6.8: lowers by their paths under their common directory, reached through
+    /// /proc/self/fd (the fd is closed after), so some 85 of overlay's 26-character links fit the one page of options.
     /// </summary>
-    private void MountLegacy(string target, List<string> lowers, string? upper, string? work)
+    private static void MountLegacy(string target, List<string> lowers, string? upper, string? work)
     {
-        int home = OpenAt(AT_FDCWD, layersHome, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+        var common = CommonDirectory(lowers);
+        int home = OpenAt(AT_FDCWD, common, O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
         if (home < 0) throw MountError(LastErrno, target);
         try
         {
-            var data = "lowerdir=" + string.Join(':', lowers.Select(l => $"/proc/self/fd/{home}/{l}"))
+            var data = "lowerdir=" + string.Join(':', lowers.Select(l => $"/proc/self/fd/{home}/{Path.GetRelativePath(common, l)}"))
                 + (upper is null ? "" : $",upperdir={upper},workdir={work}") + ",index=off";
             if (data.Length >= 4000)
                 throw new StrataException(ErrorKind.Unsupported, $"{lowers.Count} layers need overlayfs \"lowerdir+\" (Linux 6.8) or fewer layers");
@@ -113,7 +138,16 @@ internal sealed class KernelOverlayMounter(string layersHome) : IUnionMounter
         }
     }
 
+    /// <summary>The deepest directory every path is under ("/" at worst).</summary>
+    private static string CommonDirectory(List<string> paths)
+    {
+        var common = Path.GetDirectoryName(paths[0]) ?? "/";
+        while (!paths.All(p => p.StartsWith(common.EndsWith('/') ? common : common + "/", StringComparison.Ordinal)))
+            common = Path.GetDirectoryName(common) ?? "/";
+        return common;
+    }
+
     private static StrataException MountError(int errno, string target) => errno is Errno.EPERM or Errno.EACCES
-        ? new StrataException(ErrorKind.PermissionDenied, "mounting overlayfs needs root (CAP_SYS_ADMIN)")
+        ? new StrataException(ErrorKind.PermissionDenied, "mounting needs root (CAP_SYS_ADMIN)")
         : new ErrnoException(errno, "mount overlay on", target);
 }

@@ -1,11 +1,12 @@
+using Strata.Snapshots;
 using Strata.Storage;
 
 namespace Strata.Union;
 
-/// <summary>How a driver puts a layer stack on a directory and takes it off again.</summary>
+/// <summary>How a driver puts a snapshot's mounts on a directory and takes them off again.</summary>
 internal interface IUnionMounter
 {
-    void Mount(string target, IReadOnlyList<LayerInfo> stack, string? upper, string? work);
+    void Mount(string target, IReadOnlyList<MountSpec> mounts);
 
     void Unmount(string target);
 }
@@ -17,8 +18,8 @@ internal interface IUnionMounter
 /// </summary>
 internal sealed class MountTable(StrataStore store, IUnionMounter mounter)
 {
-    /// <summary>Mounts (or counts one more user of) a read-only or writable stack at target.</summary>
-    public string Mount(string target, IReadOnlyList<LayerInfo> stack, string? upper = null, string? work = null)
+    /// <summary>Mounts (or counts one more user of) a snapshot's mounts at target.</summary>
+    public string Mount(string target, IReadOnlyList<MountSpec> mounts)
     {
         Directory.CreateDirectory(target);
         using var tx = store.Mounts.BeginWrite();
@@ -30,7 +31,7 @@ internal sealed class MountTable(StrataStore store, IUnionMounter mounter)
         }
         else
         {
-            mounter.Mount(target, stack, upper, work);
+            mounter.Mount(target, mounts);
             count = 1;
         }
         store.Mounts.Set(target, count, tx);

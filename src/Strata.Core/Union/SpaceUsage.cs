@@ -59,15 +59,4 @@ internal static class SpaceUsage
         long total = chains.Values.SelectMany(l => l).DistinctBy(l => l.Chain).Sum(l => l.Size);
         return new SpaceReport(images, cs, total);
     }
-
-    /// <summary>Allocated bytes of a tree (du), not following links; whiteout devices cost nothing.</summary>
-    public static long DirectorySize(string dir)
-    {
-        if (!Directory.Exists(dir)) return 0;
-        long total = 0;
-        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = true };
-        foreach (var f in new DirectoryInfo(dir).EnumerateFiles("*", options))
-            if (f.LinkTarget is null) total += f.Length;
-        return total;
-    }
 }

@@ -34,13 +34,16 @@ internal static class StorageDrivers
                     $"the store at {store.Root} uses the {Name(have)} driver, not {Name(w)}: use another --root");
             return wanted ?? have;
         }
-        var chosen = wanted ?? (OverlayAvailable() ? StorageDriver.Overlay : FuseAvailable() ? StorageDriver.Fuse : StorageDriver.Vfs);
+        var chosen = wanted ?? Best();
         if (!record) return chosen;
         store.Settings.Add(StoreSettings.Driver, Name(chosen), tx);
         if (Form(chosen) == StorageDriver.Overlay && Libc.GetEuid() != 0) store.Settings.Add(StoreSettings.LayerForm, "rootless", tx);
         tx.Commit();
         return chosen;
     }
+
+    /// <summary>The best this machine offers: overlay as root, else fuse, else vfs.</summary>
+    public static StorageDriver Best() => OverlayAvailable() ? StorageDriver.Overlay : FuseAvailable() ? StorageDriver.Fuse : StorageDriver.Vfs;
 
     /// <summary>Whether the store's overlay layers were made without root (<see cref="Archive.RootlessForm"/>).</summary>
     public static bool IsRootless(StrataStore store) =>

@@ -26,7 +26,7 @@ public class ContainerTests
         var (tmp, root, image) = Setup();
         using var _ = tmp;
         StrataCli.Run(root, "create", "--name", "c1", image).Ok();
-        var layerDir = Directory.GetDirectories(Path.Combine(root, "overlay")).Single(d => !Path.GetFileName(d).StartsWith('.') && Path.GetFileName(d) is not ("l" or "empty"));
+        var layerDir = Assert.Single(StoreLayout.LayerDirs(root));
         var snapshot = tmp.Combine("layer-before");
         Tool.Run("cp", "-a", layerDir, snapshot);
 
@@ -143,11 +143,11 @@ public class ContainerTests
         using var _ = tmp;
         StrataCli.Run(root, "create", image).Ok(); // the layer is unpacked once, here
         long before = DiskUsage(root);
-        int layersBefore = Directory.GetDirectories(Path.Combine(root, "overlay")).Length;
+        var layersBefore = StoreLayout.LayerDirs(root);
         for (int i = 0; i < 49; i++) StrataCli.Run(root, "create", image).Ok();
         long after = DiskUsage(root);
         Assert.True(after - before < 10 * 1024, $"49 more containers took {after - before} KiB");
-        Assert.Equal(layersBefore, Directory.GetDirectories(Path.Combine(root, "overlay")).Length);
+        Assert.Equal(layersBefore, StoreLayout.LayerDirs(root));
         Assert.Equal(50, StrataCli.Run(root, "ps", "-q").Ok().Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
         var names = JsonDocument.Parse(StrataCli.Run(root, "ps", "--format", "json").Ok().Stdout).RootElement.EnumerateArray()
             .Select(c => c.GetProperty("Names")[0].GetString()).ToList();
@@ -175,10 +175,9 @@ public class ContainerTests
         // Eight processes race to unpack the same layer and create containers: all succeed, one layer is kept.
         var creates = Enumerable.Range(0, 8).Select(i => Task.Run(() => StrataCli.Run(root, "create", "--name", $"c{i}", image))).ToList();
         foreach (var r in await Task.WhenAll(creates)) r.Ok();
-        var layers = Directory.GetDirectories(Path.Combine(root, "overlay")).Select(Path.GetFileName)
-            .Where(n => n is not ("l" or "empty") && !n!.StartsWith('.')).ToList();
-        Assert.Single(layers);
-        Assert.Single(Directory.GetFileSystemEntries(Path.Combine(root, "overlay", "l")));
+        Assert.Single(StoreLayout.LayerDirs(root));
+        // A link per layer and per container's writable layer (its upper), none left by the losers of the race.
+        Assert.Equal(9, Directory.GetFileSystemEntries(Path.Combine(root, "overlay", "l")).Length);
         var names = StrataCli.Run(root, "ps", "--format", "json").Ok().Stdout;
         for (int i = 0; i < 8; i++) Assert.Contains($"\"c{i}\"", names);
         var merged = StrataCli.Run(root, "mount", "c7").Ok().Stdout.Trim();

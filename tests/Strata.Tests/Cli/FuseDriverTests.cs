@@ -46,7 +46,7 @@ public class FuseDriverTests
         StrataCli.Run(root, "umount", "c").Ok();
         Assert.False(IsMountPoint(merged));
         Assert.Equal(1, Tool.Run(new ToolCall("pgrep", ["-f", $"overlay-mount .*{merged}"]) { Check = false }).ExitCode); // no daemon left
-        Assert.Equal("by the container", File.ReadAllText(Path.Combine(root, "containers", Path.GetFileName(Path.GetDirectoryName(merged)!), "diff", "written")));
+        Assert.Equal("by the container", File.ReadAllText(Path.Combine(StoreLayout.UpperOf(root, Path.GetFileName(Path.GetDirectoryName(merged)!)), "written")));
         Assert.Contains("A /written", StrataCli.Run(root, "diff", "c").Ok().Stdout);
     }
 
@@ -91,8 +91,8 @@ public class FuseDriverTests
         {
             File.WriteAllText(Path.Combine(merged, "mine"), "x");
             var layer = which == "upper"
-                ? Path.Combine(Path.GetDirectoryName(merged)!, "diff")
-                : Directory.GetDirectories(Path.Combine(root, "overlay")).Select(d => Path.Combine(d, "diff")).Single(Directory.Exists);
+                ? StoreLayout.UpperOf(root, Path.GetFileName(Path.GetDirectoryName(merged)!))
+                : Path.Combine(Assert.Single(StoreLayout.LayerDirs(root)), "diff");
             Directory.Move(layer, layer + ".moved");
             try
             {

@@ -93,7 +93,7 @@ public class RootlessFuseTests
         Assert.Contains("A /l2/opaque/fresh", diff);
 
         // The user's store holds no privileged form: no trusted.* xattrs, no device but whiteouts.
-        var upper = Path.Combine(root, "containers", Path.GetFileName(Path.GetDirectoryName(merged)!), "diff");
+        var upper = StoreLayout.UpperOf(root, Path.GetFileName(Path.GetDirectoryName(merged)!));
         Assert.DoesNotContain("trusted.", Tool.Run("getfattr", "-R", "-d", "-m", "-", upper).Stdout);
 
         StrataAsUser(home, root, "commit", "c", "localhost/rootless:1");

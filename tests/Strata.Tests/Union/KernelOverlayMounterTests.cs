@@ -1,9 +1,7 @@
-using System.Text;
 using Strata.Errors;
 using Strata.Native;
-using Strata.Oci;
 using Strata.Tests.Infrastructure;
-using Strata.Storage;
+using Strata.Snapshots;
 using Strata.Union;
 
 namespace Strata.Tests.Union;
@@ -25,7 +23,7 @@ public class KernelOverlayMounterTests
         var stack = Layers(tmp, 3);
         string upper = tmp.CreateDirectory("upper"), work = tmp.CreateDirectory("work"), rw = tmp.CreateDirectory("rw"), ro = tmp.CreateDirectory("ro"),
             one = tmp.CreateDirectory("one");
-        var mounter = new KernelOverlayMounter(tmp.Combine("home")) { UseMountApi = mountApi };
+        var mounter = new KernelOverlayMounter { UseMountApi = mountApi };
         var cwd = Environment.CurrentDirectory;
         // Another thread samples the current directory meanwhile: a chdir around a mount shows in most runs.
         string? other = null;
@@ -43,9 +41,9 @@ public class KernelOverlayMounterTests
         {
             for (int i = 0; i < 100; i++)
             {
-                mounter.Mount(rw, stack, upper, work);
-                mounter.Mount(ro, stack, null, null);
-                mounter.Mount(one, stack[..1], null, null); // read-only over one layer: "empty" is the second lower
+                mounter.Mount(rw, [MountSpec.Overlay(stack, upper, work)]);
+                mounter.Mount(ro, [MountSpec.Overlay(stack)]);
+                mounter.Mount(one, [MountSpec.Overlay([stack[^1], tmp.Combine("home", "empty")])]); // read-only over one layer: "empty" is the second lower
                 Assert.Equal("layer 2", File.ReadAllText(Path.Combine(rw, "shared")));
                 Assert.Equal("layer 0", File.ReadAllText(Path.Combine(ro, "only0")));
                 Assert.Equal("layer 0", File.ReadAllText(Path.Combine(one, "shared")));
@@ -73,7 +71,7 @@ public class KernelOverlayMounterTests
         using var tmp = new TempDir("kernel-mounter-deep");
         var stack = Layers(tmp, 150);
         string merged = tmp.CreateDirectory("merged");
-        new KernelOverlayMounter(tmp.Combine("home")).Mount(merged, stack, null, null);
+        new KernelOverlayMounter().Mount(merged, [MountSpec.Overlay(stack)]);
         try
         {
             Assert.Equal("layer 149", File.ReadAllText(Path.Combine(merged, "shared")));
@@ -83,18 +81,18 @@ public class KernelOverlayMounterTests
             Libc.Umount2(merged, Libc.MNT_DETACH);
         }
         // mount(2) takes one page of options: some 85 layers by their links through /proc/self/fd.
-        var e = Assert.Throws<StrataException>(() => new KernelOverlayMounter(tmp.Combine("home")) { UseMountApi = false }.Mount(merged, stack, null, null));
+        var e = Assert.Throws<StrataException>(() => new KernelOverlayMounter { UseMountApi = false }.Mount(merged, [MountSpec.Overlay(stack)]));
         Assert.Equal(ErrorKind.Unsupported, e.Kind);
         Assert.Contains("150 layers need overlayfs \"lowerdir+\"", e.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>A layers' home as the overlay driver keeps it (diff directories, short links under l/, "empty"), bottom first.</summary>
-    private static List<LayerInfo> Layers(TempDir tmp, int count)
+    /// <summary>A layers' home as the overlay snapshotter keeps it (diff directories, short links under l/, "empty"): the links, top first.</summary>
+    private static List<string> Layers(TempDir tmp, int count)
     {
         var home = tmp.CreateDirectory("home");
         Directory.CreateDirectory(Path.Combine(home, "l"));
         Directory.CreateDirectory(Path.Combine(home, "empty"));
-        var stack = new List<LayerInfo>();
+        var stack = new List<string>();
         for (int i = 0; i < count; i++)
         {
             var diff = Directory.CreateDirectory(Path.Combine(home, $"layer{i}", "diff")).FullName;
@@ -102,8 +100,7 @@ public class KernelOverlayMounterTests
             File.WriteAllText(Path.Combine(diff, $"only{i}"), $"layer {i}");
             var link = $"LINK{i:D22}";
             File.CreateSymbolicLink(Path.Combine(home, "l", link), $"../layer{i}/diff");
-            var digest = Digest.Sha256(Encoding.UTF8.GetBytes($"layer {i}"));
-            stack.Add(new LayerInfo(digest, stack.Count == 0 ? null : stack[^1].ChainId, digest, $"layer{i}", link, 0));
+            stack.Insert(0, Path.Combine(home, "l", link));
         }
         return stack;
     }

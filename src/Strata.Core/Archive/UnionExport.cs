@@ -1,8 +1,7 @@
-using Strata.Archive;
 using Strata.Archive.Changes;
 using Strata.Archive.Tar;
 
-namespace Strata.Union;
+namespace Strata.Archive;
 
 /// <summary>The flattened merged view of a layer stack as tar entries, read through <see cref="UnionView"/> (no mount).</summary>
 internal static class UnionExport

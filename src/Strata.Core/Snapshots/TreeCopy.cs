@@ -1,7 +1,7 @@
 using Strata.Archive;
 using Strata.Archive.Changes;
 
-namespace Strata.Union;
+namespace Strata.Snapshots;
 
 /// <summary>A faithful copy of a tree (owners, modes, ns times, xattrs, hard links, devices) by walk and apply.</summary>
 internal static class TreeCopy

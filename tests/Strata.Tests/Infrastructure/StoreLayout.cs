@@ -1,0 +1,22 @@
+using Strata.Storage;
+
+namespace Strata.Tests.Infrastructure;
+
+/// <summary>Where a store keeps things on disk, for tests that look behind the CLI (read from its snapshot records).</summary>
+internal static class StoreLayout
+{
+    /// <summary>The directory a container's changes land in (its writable snapshot's tree).</summary>
+    public static string UpperOf(string root, string containerId)
+    {
+        using var store = StrataStore.Open(root);
+        var s = store.Snapshots.Get(containerId) ?? throw new InvalidOperationException($"no snapshot for container {containerId}");
+        return Path.Combine(root, s.Dir!, "diff");
+    }
+
+    /// <summary>The directories of the store's unpacked layers (its committed snapshots).</summary>
+    public static IReadOnlyList<string> LayerDirs(string root)
+    {
+        using var store = StrataStore.Open(root);
+        return store.Snapshots.List().Where(s => s.State == SnapshotState.Committed).Select(s => Path.Combine(root, s.Dir!)).ToList();
+    }
+}

@@ -1,0 +1,96 @@
+using Strata.Errors;
+using Strata.Snapshots;
+using Strata.Storage;
+using Strata.Tests.Infrastructure;
+using Strata.Union;
+
+namespace Strata.Tests.Snapshots;
+
+/// <summary>
+/// What every snapshotter promises (containerd's snapshotter contract), checked on Strata's own two: layers
+/// committed on parents, views and active snapshots over them, the refusals, usage, and removal that leaves nothing.
+/// </summary>
+public class SnapshotterContractTests
+{
+    private static DirectorySnapshotter Make(string kind, StrataStore store) =>
+        kind == "overlay" ? new OverlaySnapshotter(store, rootless: false) : new VfsSnapshotter(store);
+
+    /// <summary>Where an active snapshot's mounts take writes.</summary>
+    private static string Writable(IReadOnlyList<MountSpec> mounts) =>
+        mounts is [{ Type: "overlay" } o] ? o.Option("upperdir")! : mounts is [{ Type: "bind", ReadOnly: false } b] ? b.Source
+            : throw new InvalidOperationException("not writable");
+
+    [Theory]
+    [InlineData("overlay")]
+    [InlineData("vfs")]
+    public void LayersViewsAndActiveSnapshotsOnParents(string kind)
+    {
+        using var tmp = new TempDir("snapshotter");
+        using var store = StrataStore.Open(tmp.Combine("root"));
+        var s = Make(kind, store);
+
+        File.WriteAllText(Path.Combine(Writable(s.Prepare("a", null)), "one"), "1111");
+        s.Commit("L1", "a");
+        Assert.Null(s.Stat("a"));
+        Assert.Equal(SnapshotKind.Committed, s.Stat("L1")!.Kind);
+        Assert.Equal(4, s.Usage("L1").Size);
+
+        var b = Writable(s.Prepare("b", "L1"));
+        File.WriteAllText(Path.Combine(b, "two"), "22");
+        Assert.Equal(SnapshotKind.Active, s.Stat("b")!.Kind);
+        Assert.Equal("L1", s.Stat("b")!.Parent);
+        s.Commit("L2", "b");
+
+        var view = s.View("v", "L2");
+        Assert.True(Assert.Single(view).ReadOnly);
+        var union = SnapshotMounts.Reader(view, rootless: false);
+        Assert.Equal(["one", "two"], union.List("")!.Where(n => n is "one" or "two"));
+        Assert.True(Assert.Single(s.Mounts("L2")).ReadOnly);
+        var c = s.Prepare("c", "L2");
+        Assert.False(Assert.Single(c).ReadOnly);
+        Assert.Equal(["one", "two"], SnapshotMounts.Reader(c, rootless: false).List("")!.Where(n => n is "one" or "two"));
+
+        Assert.Equal(ErrorKind.AlreadyExists, Assert.Throws<StrataException>(() => s.Prepare("v", null)).Kind);
+        Assert.Equal(ErrorKind.NotFound, Assert.Throws<StrataException>(() => s.Prepare("x", "nothing")).Kind);
+        Assert.Equal(ErrorKind.FailedPrecondition, Assert.Throws<StrataException>(() => s.Prepare("x", "v")).Kind);
+        Assert.Equal(ErrorKind.FailedPrecondition, Assert.Throws<StrataException>(() => s.Remove("L1")).Kind);
+        Assert.Equal(ErrorKind.FailedPrecondition, Assert.Throws<StrataException>(() => s.Commit("L3", "L2")).Kind);
+        Assert.Equal(ErrorKind.AlreadyExists, Assert.Throws<StrataException>(() => s.Commit("L1", "c")).Kind);
+        Assert.Equal(SnapshotKind.Active, s.Stat("c")!.Kind); // a refused commit leaves it as it was
+        Assert.Null(s.Stat("x"));
+
+        Assert.Equal(["L1", "L2", "c", "v"], s.List().Select(i => i.Key).Order(StringComparer.Ordinal));
+        foreach (var key in new[] { "c", "v", "L2", "L1" }) s.Remove(key);
+        Assert.Empty(s.List());
+        Assert.All(Directory.EnumerateDirectories(s.Home).Select(Path.GetFileName), n => Assert.True(n is "l" or "empty", n));
+        if (kind == "overlay") Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(s.Home, "l")));
+    }
+
+    [Theory]
+    [InlineData("overlay")]
+    [InlineData("vfs")]
+    public void CollectKeepsWhatIsKeptWithItsAncestorsAndSweepsOldOrphans(string kind)
+    {
+        using var tmp = new TempDir("snapshot-gc");
+        using var store = StrataStore.Open(tmp.Combine("root"));
+        var s = Make(kind, store);
+        File.WriteAllText(Path.Combine(Writable(s.Prepare("a", null)), "f"), "abc");
+        s.Commit("base", "a");
+        s.Prepare("b", "base");
+        s.Commit("mid", "b");
+        s.Prepare("container", "mid");
+        s.Prepare("c", "base");
+        s.Commit("other", "c");
+        // A crash between making a snapshot's directory and recording it: an old one goes, a young one stays.
+        var old = Directory.CreateDirectory(Path.Combine(s.Home, "0123456789abcdef0123456789abcdef")).FullName;
+        Directory.SetLastWriteTimeUtc(old, DateTime.UtcNow.AddHours(-2));
+        var young = Directory.CreateDirectory(Path.Combine(s.Home, ".staging-fedcba9876543210")).FullName;
+
+        SnapshotCollector.Collect(s, s.List(), new HashSet<string> { "container" });
+        Assert.Equal(["base", "container", "mid"], s.List().Select(i => i.Key).Order(StringComparer.Ordinal));
+        Assert.False(Directory.Exists(old));
+        Assert.True(Directory.Exists(young));
+        SnapshotCollector.Collect(s, s.List(), new HashSet<string>());
+        Assert.Empty(s.List());
+    }
+}
