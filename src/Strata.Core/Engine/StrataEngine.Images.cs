@@ -119,10 +119,16 @@ public sealed partial class StrataEngine
             }
             if (name is null && names.Count > 1 && !force)
                 throw new StrataException(ErrorKind.Conflict, $"image {local.Id.Short} has several names ({string.Join(", ", names)}): remove them by name or use --force");
-            var users = store.Containers.ByImage(local.Id).Select(c => c.Name).ToList();
-            if (users.Count > 0)
-                throw new StrataException(ErrorKind.Conflict, $"image {local.Id.Short} is in use by containers {string.Join(", ", users)}: remove them first");
-            store.Images.Delete(local.Id);
+            if (!store.Images.DeleteUnused(local.Id, force ? null : names))
+            {
+                var users = store.Containers.ByImage(local.Id).Select(c => c.Name).ToList();
+                if (users.Count > 0)
+                    throw new StrataException(ErrorKind.Conflict, $"image {local.Id.Short} is in use by containers {string.Join(", ", users)}: remove them first");
+                if (name is null)
+                    throw new StrataException(ErrorKind.Conflict, $"image {local.Id.Short} was tagged meanwhile: nothing removed");
+                store.Images.RemoveName(name); // tagged meanwhile: as with several names, only this one goes
+                return new ImageRemoval([name], null);
+            }
             Collect(store);
             return new ImageRemoval(names, local.Id);
         }, cancellationToken);

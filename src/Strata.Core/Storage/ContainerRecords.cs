@@ -6,21 +6,35 @@ namespace Strata.Storage;
 /// <summary>A container as the store records it (its directory is the container store's business).</summary>
 internal sealed record ContainerRecord(string Id, string Name, Digest ImageId, DateTimeOffset Created);
 
+/// <summary>What became of recording a container.</summary>
+internal enum ContainerAdd
+{
+    Added,
+    NameTaken,
+    ImageGone,
+}
+
 /// <summary>The containers table.</summary>
 internal sealed class ContainerRecords(MetadataDb db)
 {
-    /// <summary>Records a container; false when its name is taken.</summary>
-    public bool TryAdd(ContainerRecord c)
+    /// <summary>
+    /// Records a container if its image is still there, in one statement (an rmi racing it either sees the
+    /// container or has removed the image first).
+    /// </summary>
+    public ContainerAdd TryAdd(ContainerRecord c)
     {
         try
         {
-            db.Execute("INSERT INTO containers(id, name, image_id, created) VALUES ($id, $n, $img, $c)", null,
-                ("$id", c.Id), ("$n", c.Name), ("$img", c.ImageId.ToString()), ("$c", c.Created.ToString("O", CultureInfo.InvariantCulture)));
-            return true;
+            return db.Execute("""
+                INSERT INTO containers(id, name, image_id, created) SELECT $id, $n, $img, $c
+                WHERE EXISTS (SELECT 1 FROM images WHERE id = $img)
+                """, null,
+                ("$id", c.Id), ("$n", c.Name), ("$img", c.ImageId.ToString()), ("$c", c.Created.ToString("O", CultureInfo.InvariantCulture))) > 0
+                ? ContainerAdd.Added : ContainerAdd.ImageGone;
         }
         catch (Microsoft.Data.Sqlite.SqliteException e) when (e.SqliteErrorCode == 19)
         {
-            return false;
+            return ContainerAdd.NameTaken;
         }
     }
 

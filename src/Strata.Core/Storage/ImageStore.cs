@@ -27,15 +27,30 @@ internal sealed class ImageStore(MetadataDb db)
         tx.Commit();
     }
 
+    /// <summary>Moves a name to an image, in one statement that finds the image or fails: a tag racing an rmi never brings the image back.</summary>
     public void AddName(Digest id, string name)
     {
-        var r = Get(id) ?? throw StrataException.NotFound($"image {id} not known");
-        Put(r.Id, r.ManifestDigest, r.ManifestMediaType, r.Created, r.Size, [name]);
+        int added = db.Execute("""
+            INSERT INTO names(name, image_id, added) SELECT $n, $id, $now WHERE EXISTS (SELECT 1 FROM images WHERE id = $id)
+            ON CONFLICT(name) DO UPDATE SET image_id = $id, added = $now
+            """, null, ("$n", name), ("$id", id.ToString()), ("$now", DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture)));
+        if (added == 0) throw StrataException.NotFound($"image {id.Short} not known (removed meanwhile?)");
     }
 
     public void RemoveName(string name) => db.Execute("DELETE FROM names WHERE name = $n", null, ("$n", name));
 
-    public void Delete(Digest id) => db.Execute("DELETE FROM images WHERE id = $id", null, ("$id", id.ToString()));
+    /// <summary>
+    /// Deletes an image unless a container uses it or (with <paramref name="onlyWithNames"/>) it has a name not in
+    /// that list, in one statement: a create or tag racing this either came first (false: the image stays) or finds
+    /// the image gone (<see cref="ContainerRecords.TryAdd"/>, <see cref="AddName"/>).
+    /// </summary>
+    public bool DeleteUnused(Digest id, IReadOnlyList<string>? onlyWithNames) =>
+        db.Execute("""
+            DELETE FROM images WHERE id = $id
+            AND NOT EXISTS (SELECT 1 FROM containers WHERE image_id = $id)
+            AND ($known IS NULL OR NOT EXISTS (SELECT 1 FROM names WHERE image_id = $id AND name NOT IN (SELECT value FROM json_each($known))))
+            """, null, ("$id", id.ToString()),
+            ("$known", onlyWithNames is null ? null : System.Text.Json.JsonSerializer.Serialize(onlyWithNames.ToList(), OciJsonContext.Default.ListString))) > 0;
 
     public ImageRecord? Get(Digest id) => Query("WHERE i.id = $p", id.ToString()).FirstOrDefault();
 

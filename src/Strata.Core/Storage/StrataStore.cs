@@ -56,7 +56,15 @@ internal sealed class StrataStore : IDisposable
     public LocalImage Resolve(string nameOrId)
     {
         var id = ResolveId(nameOrId) ?? throw StrataException.NotFound($"image not known: {nameOrId}");
-        return LocalImage.Load(this, Images.Get(id) ?? throw StrataException.NotFound($"image not known: {nameOrId}"));
+        try
+        {
+            return LocalImage.Load(this, Images.Get(id) ?? throw StrataException.NotFound($"image not known: {nameOrId}"));
+        }
+        catch (StrataException e) when (e.Kind == ErrorKind.NotFound && Images.Get(id) is null)
+        {
+            // An rmi removed it (and a collection its blobs) between finding it and reading it.
+            throw StrataException.NotFound($"image not known: {nameOrId} (it was removed meanwhile)");
+        }
     }
 
     public Digest? ResolveId(string nameOrId)

@@ -63,20 +63,30 @@ internal sealed class ContainerStore
     /// <summary>The store's layers are in <see cref="RootlessForm"/>.</summary>
     public bool Rootless { get; }
 
+    /// <summary>
+    /// A new container on the image. The store lock is held shared from unpacking to recording, so a collection
+    /// cannot take the layers or the writable layer in between; an rmi racing it either fails (the container came
+    /// first) or makes this fail (the image went first), never leaves a container without its image.
+    /// </summary>
     public Container Create(LocalImage image, string? name, Action<string>? progress = null)
     {
         if (name is not null && !IsValidName(name)) throw StrataException.BadArgument($"invalid container name \"{name}\": [a-zA-Z0-9][a-zA-Z0-9_.-]*");
+        using var shared = StoreLock.Shared(_store.Root);
+        if (_store.Images.Get(image.Id) is null) throw ImageGone(image); // removed, and maybe collected, before the lock
         var top = TopLayer(image, progress);
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var record = new ContainerRecord(id, name ?? DefaultName(id), image.Id, DateTimeOffset.UtcNow);
         Snapshotter.Prepare(id, top);
-        if (!_store.Containers.TryAdd(record))
-        {
-            Snapshotter.Remove(id);
-            throw new StrataException(ErrorKind.AlreadyExists, $"the container name \"{record.Name}\" is already in use");
-        }
-        return ToContainer(record);
+        var added = _store.Containers.TryAdd(record);
+        if (added == ContainerAdd.Added) return ToContainer(record);
+        Snapshotter.Remove(id);
+        throw added == ContainerAdd.NameTaken
+            ? new StrataException(ErrorKind.AlreadyExists, $"the container name \"{record.Name}\" is already in use")
+            : ImageGone(image);
     }
+
+    private static StrataException ImageGone(LocalImage image) =>
+        StrataException.NotFound($"image {image.Id.Short} was removed while the container was being created");
 
     public IReadOnlyList<Container> List() => _store.Containers.List().Select(ToContainer).ToList();
 
