@@ -84,4 +84,34 @@ public class TarFidelityTests
         Assert.Equal(TarEntryType.Directory, all.Find("d").Type);
         Assert.Equal(Next, all.DataOf("next"));
     }
+
+    // libarchive's test_pax_xattr_header_libarchive: bsdtar writes LIBARCHIVE.xattr values in base64 without
+    // padding. Go's archive/tar ignores these records; bsdtar's reader decodes them, so Strata does as bsdtar.
+    [Fact]
+    public void test_pax_xattr_header_libarchive()
+    {
+        var all = Read(Concat(Pax(("LIBARCHIVE.xattr.user.data1", "QUJDREVGRw"), ("LIBARCHIVE.xattr.user.data2", "WFla")),
+            Header("file", '0'), End));
+        var xattrs = all.Find("file").Xattrs;
+        Assert.Equal("ABCDEFG"u8.ToArray(), xattrs["user.data1"]);
+        Assert.Equal("XYZ"u8.ToArray(), xattrs["user.data2"]);
+    }
+
+    [Fact]
+    public void LibarchiveBase64DecodesAsBsdtarDoes()
+    {
+        var rng = new Random(13);
+        for (int length = 0; length < 40; length++)
+        {
+            var bytes = new byte[length];
+            rng.NextBytes(bytes);
+            string padded = Convert.ToBase64String(bytes);
+            Assert.Equal(bytes, PaxHeader.DecodeLibarchiveBase64(System.Text.Encoding.ASCII.GetBytes(padded)));
+            Assert.Equal(bytes, PaxHeader.DecodeLibarchiveBase64(System.Text.Encoding.ASCII.GetBytes(padded.TrimEnd('='))));
+        }
+        // libarchive's base64_decode skips characters outside the alphabet, stops at '=' or '_', and drops a lone last character.
+        Assert.Equal("ABCDEFG"u8.ToArray(), PaxHeader.DecodeLibarchiveBase64("QUJD\nREV GRw"u8));
+        Assert.Equal("ABC"u8.ToArray(), PaxHeader.DecodeLibarchiveBase64("QUJD_REVGRw"u8));
+        Assert.Equal("ABC"u8.ToArray(), PaxHeader.DecodeLibarchiveBase64("QUJDR"u8));
+    }
 }
