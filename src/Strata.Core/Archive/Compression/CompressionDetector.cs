@@ -6,8 +6,8 @@ namespace Strata.Archive.Compression;
 /// <summary>Sniffs a layer's compression from its first bytes (media types are only labels).</summary>
 internal static class CompressionDetector
 {
-    /// <summary>Bytes of head that decide, unless they begin a skippable frame.</summary>
-    public const int HeadLength = 4;
+    /// <summary>Bytes of head that decide (xz's magic is the longest), unless they begin a skippable frame.</summary>
+    public const int HeadLength = 6;
 
     /// <summary>How far past skippable frames detection looks for the real frame (libarchive's bidders look as far).</summary>
     public const int MaxLookAhead = 64 * 1024;
