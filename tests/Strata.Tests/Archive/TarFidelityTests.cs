@@ -114,4 +114,26 @@ public class TarFidelityTests
         Assert.Equal("ABC"u8.ToArray(), PaxHeader.DecodeLibarchiveBase64("QUJD_REVGRw"u8));
         Assert.Equal("ABC"u8.ToArray(), PaxHeader.DecodeLibarchiveBase64("QUJDR"u8));
     }
+
+    // libarchive's test_read_format_tar_pax_large_attr: bsdtar refuses a PAX header over 1 MiB ("Special header
+    // too large"), Go's archive/tar too (maxSpecialFileSize, ErrFieldTooLong); one just under is read.
+    [Theory]
+    [InlineData(1 << 20, true)]
+    [InlineData((1 << 20) + 1, false)]
+    public void test_read_format_tar_pax_large_attr(int headerSize, bool accepted)
+    {
+        const string prefix = "9999999 comment=";
+        var record = new string('c', headerSize - prefix.Length - 1);
+        var body = System.Text.Encoding.ASCII.GetBytes($"{headerSize} comment={record}\n");
+        Assert.Equal(headerSize, body.Length);
+        byte[] tar = Concat(Header("PaxHeaders/f", 'x', body.Length), Data(body), Header("f", '0'), End);
+        if (accepted)
+        {
+            Assert.Equal("f", Assert.Single(Read(tar)).Entry.Name);
+            return;
+        }
+        var ex = Assert.Throws<Strata.Errors.StrataException>(() => Read(tar));
+        Assert.Equal(Strata.Errors.ErrorKind.InvalidContent, ex.Kind);
+        Assert.Contains("extended header of", ex.Message);
+    }
 }

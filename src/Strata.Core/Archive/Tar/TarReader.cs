@@ -12,7 +12,7 @@ namespace Strata.Archive.Tar;
 internal sealed class TarReader : IDisposable
 {
     private const int Block = TarHeader.BlockSize;
-    private const int MaxMetaSize = 16 << 20;   // PAX/GNU long-name data is buffered; bound it
+    private const int MaxMetaSize = 1 << 20;    // PAX/GNU long-name data is buffered: Go's and libarchive's bound
 
     private readonly Stream _stream;
     private readonly bool _leaveOpen;
