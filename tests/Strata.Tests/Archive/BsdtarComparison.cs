@@ -112,10 +112,10 @@ internal static class BsdtarComparison
         string? current = null;
         foreach (var line in File.ReadAllLines(attrs, Bytes))
         {
-            if (line.StartsWith("# file: ./", StringComparison.Ordinal))
-                current = line["# file: ./".Length..];
-            else if (current != null && line.Length > 0 && tree.ContainsKey(current))
-                tree[current] += " xattr " + line;
+            if (line.StartsWith("# file: ", StringComparison.Ordinal))
+                current = line["# file: ".Length..];
+            else if (current != null && line.Length > 0)
+                tree[current] = tree.GetValueOrDefault(current, "(not listed by find)") + " xattr " + line;
         }
         return tree;
     }

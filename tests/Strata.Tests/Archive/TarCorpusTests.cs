@@ -14,31 +14,31 @@ public partial class TarCorpusTests
 {
     private static readonly byte[] Next = "next entry\n"u8.ToArray();
 
-    /// <summary>Name, bytes, and a path that bsdtar's tree must hold (so two refusals cannot pass as agreement).</summary>
-    private static IEnumerable<(string Name, byte[] Archive, string Expect)> HandMade()
+    /// <summary>Name, bytes, and a path (with text in its line) that bsdtar's tree must hold, so two refusals cannot pass as agreement.</summary>
+    private static IEnumerable<(string Name, byte[] Archive, string Expect, string ExpectLine)> HandMade()
     {
         yield return ("v7-directory-with-size", Concat(Header("directory1/", '\0', 1, ustar: false, mode: 0b111_000_000),
-            Header("directory2/", '5', 0, ustar: false, mode: 0b111_000_000)), "directory2");
+            Header("directory2/", '5', 0, ustar: false, mode: 0b111_000_000)), "directory2", "d 700");
         var content = Enumerable.Repeat((byte)'x', 321).ToArray();
         yield return ("hard-link-with-size-at-end", Concat(Header("docs/READMf", '0', 321, ustar: false), Data(content),
-            Header("README", '1', 321, "docs/READMf", ustar: false)), "README");
+            Header("README", '1', 321, "docs/READMf", ustar: false)), "docs/READMf", "size 321");
         yield return ("header-only-types-with-size", Concat(Header("target", '0'), Header("sym", '2', 600, "target"),
-            Header("fifo", '6', 5), Header("dir", '5', 1000), Header("dir/next", '0', Next.Length), Data(Next), End), "dir/next");
+            Header("fifo", '6', 5), Header("dir", '5', 1000), Header("dir/next", '0', Next.Length), Data(Next), End), "dir/next", "size 11");
         var tar = Concat(Header("zstd-file", '0', Next.Length), Data(Next), End);
         using (var ms = new MemoryStream())
         {
             using (var z = new ZstdSharp.CompressionStream(ms, 3, leaveOpen: true))
                 z.Write(tar);
-            yield return ("zstd-after-skippable-frame", [0x5e, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 1, 2, 3, .. ms.ToArray()], "zstd-file");
+            yield return ("zstd-after-skippable-frame", [0x5e, 0x2a, 0x4d, 0x18, 3, 0, 0, 0, 1, 2, 3, .. ms.ToArray()], "zstd-file", "size 11");
         }
-        yield return ("libarchive-xattr-unpadded", Concat(Pax(("LIBARCHIVE.xattr.user.data1", "QUJDREVGRw")), Header("file", '0'), End), "file");
+        yield return ("libarchive-xattr-unpadded", Concat(Pax(("LIBARCHIVE.xattr.user.data1", "QUJDREVGRw")), Header("file", '0'), End), "file", "xattr user.data1=0x41424344454647");
     }
 
     [Fact]
     public void HandMadeArchivesExtractAsBsdtarDoes()
     {
         using var sh = new Shell();
-        foreach (var (name, archive, expect) in HandMade())
+        foreach (var (name, archive, expect, expectLine) in HandMade())
         {
             string path = sh.P(name);
             File.WriteAllBytes(path, archive);
@@ -46,7 +46,8 @@ public partial class TarCorpusTests
             Directory.CreateDirectory(scratch);
             string? difference = BsdtarComparison.Compare(path, scratch, out var bsdtar, out _);
             Assert.True(difference == null, $"{name}: {difference}");
-            Assert.True(bsdtar.Tree?.ContainsKey(expect) == true, $"{name}: bsdtar did not extract {expect}: {bsdtar.Error}");
+            Assert.True(bsdtar.Tree?.GetValueOrDefault(expect)?.Contains(expectLine) == true,
+                $"{name}: bsdtar did not extract {expect} ({expectLine}): {bsdtar.Error}");
         }
     }
 
