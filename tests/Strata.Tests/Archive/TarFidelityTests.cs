@@ -50,6 +50,20 @@ public class TarFidelityTests
         Assert.All(all, x => Assert.Equal(TarEntryType.Directory, x.Entry.Type));
     }
 
+    // Where the tools differ: a '0' or '7' entry named with a trailing slash is a directory without data for
+    // bsdtar (any regular type), while Go's archive/tar turns only a NUL type into a directory and reads the
+    // others as regular files of that size. Strata has always read them as directories; it now reads them
+    // as bsdtar does, so its next entry is the next header.
+    [Theory]
+    [InlineData('0')]
+    [InlineData('7')]
+    public void RegularTypeWithATrailingSlashIsADirectoryWithoutDataAsInBsdtar(char type)
+    {
+        var all = Read(Concat(Header("d/", type, 3), Header("next", '0', Next.Length), Data(Next), End));
+        Assert.Equal(TarEntryType.Directory, all.Find("d").Type);
+        Assert.Equal(Next, all.DataOf("next"));
+    }
+
     // libarchive's test_compat_tar_hardlink_1: an old-style hard link whose size repeats its target's (321)
     // is the last header of the archive, with no end marker after it. It carries no data: not truncated.
     [Fact]
