@@ -9,6 +9,7 @@ packages=(
   # peers and fixtures the tests drive
   skopeo umoci podman buildah docker-registry runc fuse3 libfuse3-dev fuse-overlayfs
   busybox-static zstd pigz attr libarchive-tools apache2-utils squashfs-tools
+  xz-utils bzip2 lz4 python3  # compressions import must refuse; the uudecode test's encoder
   libcap2-bin  # setcap: the kitchensink sample image carries a security.capability xattr
   # benchmarks
   hyperfine openssl jq time debootstrap  # bench/

@@ -1,6 +1,7 @@
 using Strata.Archive;
 using Strata.Archive.Compression;
 using Strata.Archive.Tar;
+using Strata.Errors;
 using Strata.Oci;
 using Strata.Storage;
 
@@ -19,17 +20,24 @@ internal sealed class ImageBuilder(StrataStore store)
         return new Descriptor { MediaType = MediaTypes.OciLayerFor(compression), Digest = digest, Size = size };
     }
 
-    /// <summary>Stores a tar (plain, gzip or zstd) as a layer, recompressed; its DiffID is the tar's digest.</summary>
+    /// <summary>
+    /// Stores a tar (plain, gzip or zstd) as a layer, recompressed; its DiffID is the tar's digest. The tar is
+    /// parsed on its way in, so what no unpack could read is refused before anything is committed.
+    /// </summary>
     public Descriptor WriteLayerFromTar(Stream tar, Compression compression)
     {
-        using var plain = LayerStreams.OpenDecompressed(tar, out _);
+        byte[] head = LayerStreams.ReadHead(tar, out int n);
+        if (CompressionDetector.Unreadable(head.AsSpan(0, n)) is { } unreadable)
+            throw StrataException.Invalid($"it is {unreadable}-compressed; strata reads plain, gzip and zstd tars");
+        using var plain = LayerStreams.OpenDecompressed(new PrefixedStream(head[..n], tar, leaveOpen: true), out _);
         using var writer = store.Content.OpenWriter();
         Digest diffId;
         long uncompressed;
         using (var compressor = LayerStreams.OpenCompressor(writer, compression, leaveOpen: true))
         using (var hashing = new HashingStream(compressor))
         {
-            plain.CopyTo(hashing, 1 << 20);
+            using (var reader = new TarReader(new TeeReadStream(plain, hashing)))
+                reader.DrainToEnd();
             hashing.Flush();
             diffId = hashing.GetDigest();
             uncompressed = hashing.BytesCount;
@@ -74,7 +82,14 @@ internal sealed class ImageBuilder(StrataStore store)
         else
         {
             using var f = File.OpenRead(source);
-            layer = WriteLayerFromTar(f, compression);
+            try
+            {
+                layer = WriteLayerFromTar(f, compression);
+            }
+            catch (StrataException e) when (e.Kind is ErrorKind.InvalidContent or ErrorKind.Unsupported)
+            {
+                throw new StrataException(e.Kind, $"cannot import {source}: {e.Message}", e);
+            }
         }
         var diffId = store.Images.GetLayerInfo(layer.Digest)!.Value.DiffId;
         var now = Now(sourceDateEpoch);

@@ -133,4 +133,39 @@ public class CompressionTests
         sh.Run($"{tool} x > y");
         Assert.Equal(data, File.ReadAllBytes(sh.P("y")));
     }
+
+    /// <summary>A zstd skippable frame (magic 0x184D2A50 + n, little-endian length, payload) that zstd and lz4 ignore.</summary>
+    private static byte[] Skippable(int n, int length) =>
+        [(byte)(0x50 + n), 0x2a, 0x4d, 0x18, .. BitConverter.GetBytes(length), .. new byte[length]];
+
+    // libarchive's test_compat_zstd_2 opens with a skippable frame: bsdtar and containerd both take it as zstd,
+    // and the decoder skips skippable frames wherever they are, a long one too.
+    [Theory]
+    [InlineData(0, 16)]
+    [InlineData(15, 0)]
+    [InlineData(3, 200_000)]
+    public void ZstdStartingWithASkippableFrame(int n, int length)
+    {
+        using var sh = new Shell();
+        File.WriteAllBytes(sh.P("a"), Payload(9));
+        sh.Run("zstd -q -c a > x.zst");
+        byte[] zst = File.ReadAllBytes(sh.P("x.zst"));
+        byte[] blob = [.. Skippable(n, length), .. Skippable(1, 5), .. zst, .. Skippable(2, 3), .. zst];
+        Assert.Equal(Compression.Zstd, CompressionDetector.Detect(blob));
+        Assert.Equal([.. Payload(9), .. Payload(9)], Decompress(blob, out var detected));
+        Assert.Equal(Compression.Zstd, detected);
+        // The reference decoder agrees that this is one zstd stream.
+        File.WriteAllBytes(sh.P("y.zst"), blob);
+        sh.Run("zstd -q -dc y.zst > y && cat a a | cmp - y");
+    }
+
+    // lz4 frames share the skippable frame: what follows decides (libarchive's bidders look 64 KiB ahead).
+    [Fact]
+    public void Lz4StartingWithASkippableFrameIsNotZstd()
+    {
+        byte[] lz4 = [.. Skippable(0, 8), 0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7];
+        Assert.Equal(Compression.None, CompressionDetector.Detect(lz4));
+        Assert.Equal("lz4", CompressionDetector.Unreadable(lz4));
+        Assert.Null(CompressionDetector.Unreadable(Skippable(0, 8)));
+    }
 }

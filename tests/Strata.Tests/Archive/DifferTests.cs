@@ -101,4 +101,20 @@ public class DifferTests
         var diff = TreeComparer.Compare(snapshot, target, new TreeComparer.Options { IgnoreMtimeOf = new HashSet<string> { "." } });
         Assert.True(diff.Count == 0, string.Join('\n', diff));
     }
+
+    // Names are bytes, but strata's paths are UTF-8 text for now: a name that is not UTF-8 (latin-1 "caf\xe9")
+    // is refused with its path, where import DIR used to drop it silently. A real U+FFFD in a name is kept.
+    [Fact]
+    public void NameThatIsNotUtf8IsRefusedNotDropped()
+    {
+        using var tmp = new TempDir();
+        var tree = tmp.CreateDirectory("tree");
+        System.IO.File.WriteAllText(Path.Combine(tree, "ok\uFFFD"), "kept");
+        Assert.Equal(["ok\uFFFD"], DirectoryDiffer.Diff(null, tree).Select(e => e.Name));
+        Tool.Run("sh", "-c", $"mkdir '{tree}/sub' && touch \"$(printf '{tree}/sub/caf\\351')\"");
+        var ex = Assert.Throws<Strata.Errors.StrataException>(() => DirectoryDiffer.Diff(null, tree).ToList());
+        Assert.Equal(Strata.Errors.ErrorKind.Unsupported, ex.Kind);
+        Assert.Contains("sub/caf", ex.Message);
+        Assert.Contains("not UTF-8", ex.Message);
+    }
 }

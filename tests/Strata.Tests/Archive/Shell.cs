@@ -44,6 +44,9 @@ internal sealed class Shell : IDisposable
         }
         catch (IOException)
         {
+            // .NET cannot name files whose names are not UTF-8 (the tar corpus makes some): rm can.
+            using var rm = Process.Start("rm", ["-rf", Dir]);
+            rm.WaitForExit();
         }
     }
 }

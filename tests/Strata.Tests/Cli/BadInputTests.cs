@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Strata.Tests.Infrastructure;
 
 namespace Strata.Tests.Cli;
@@ -97,12 +98,9 @@ public class BadInputTests
         AssertRejected(root, StrataCli.Run(root, "load", "-i", layout), 6, "unknown media type");
     }
 
-    [Fact]
-    public void BrokenTarHeaderFailsUnpackAndLeavesNoTarget()
+    /// <summary>A tar whose second header is garbage: no tool can read past its first entry.</summary>
+    private static string BrokenTar(TempDir tmp)
     {
-        using var tmp = new TempDir();
-        var root = tmp.CreateDirectory("root");
-        // A layer whose second header is garbage: import accepts bytes, unpack must refuse them cleanly.
         var tar = Path.Combine(tmp.Path, "broken.tar");
         var src = tmp.CreateDirectory("src");
         File.WriteAllText(Path.Combine(src, "a"), "a");
@@ -112,13 +110,86 @@ public class BadInputTests
         for (int i = 1024; i < 1024 + 100; i++) bytes[i] = (byte)'Z'; // second header's name and checksum region
         bytes[1024 + 148] = (byte)'X';
         File.WriteAllBytes(tar, bytes);
-        var id = StrataCli.Run(root, "import", tar, "localhost/broken:1").Ok().Stdout.Trim();
+        return tar;
+    }
+
+    [Fact]
+    public void BrokenTarHeaderFailsUnpackAndLeavesNoTarget()
+    {
+        using var tmp = new TempDir();
+        var root = tmp.CreateDirectory("root");
+        // load verifies digests, not tar structure: a layout can still bring such a layer in, and unpack must refuse it cleanly.
+        var layout = LayoutWithLayer(tmp, File.ReadAllBytes(BrokenTar(tmp)));
+        var id = StrataCli.Run(root, "load", "-q", "-i", layout).Ok().Stdout.Trim();
         var target = Path.Combine(tmp.Path, "unpacked");
         var r = StrataCli.Run(root, "unpack", id, target);
         Assert.Equal(5, r.ExitCode);
         Assert.Contains("tar header", r.Stderr);
         Assert.False(Directory.Exists(target), "a failed unpack must leave no target behind");
         Assert.DoesNotContain(Directory.EnumerateFileSystemEntries(tmp.Path), p => Path.GetFileName(p).Contains("strata-unpack"));
+    }
+
+    // import used to store any bytes as a layer that no unpack could read; now the tar is parsed on its way in.
+    [Theory]
+    [InlineData("text", "invalid tar header at offset 0")]
+    [InlineData("short", "truncated tar archive")]
+    [InlineData("broken", "invalid tar header at offset 1024")]
+    [InlineData("truncated", "truncated tar archive")]
+    [InlineData("gzip-text", "invalid tar header at offset 0")]
+    [InlineData("xz", "xz-compressed")]
+    [InlineData("bzip2", "bzip2-compressed")]
+    [InlineData("lz4", "lz4-compressed")]
+    [InlineData("compress", "compress (.Z)-compressed")]
+    public void ImportRefusesWhatIsNotATar(string kind, string message)
+    {
+        using var tmp = new TempDir();
+        var root = tmp.CreateDirectory("root");
+        var file = Path.Combine(tmp.Path, "input");
+        var broken = BrokenTar(tmp);
+        var good = Path.Combine(tmp.Path, "good.tar");
+        Tool.Run("tar", "-cf", good, "-C", tmp.CreateDirectory("tree"), ".");
+        switch (kind)
+        {
+            case "text": File.WriteAllText(file, string.Concat(Enumerable.Repeat("just some notes, not an archive\n", 40))); break;
+            case "short": File.WriteAllText(file, "a line\n"); break;
+            case "broken": File.Copy(broken, file); break;
+            case "truncated": File.WriteAllBytes(file, File.ReadAllBytes(broken)[..700]); break;
+            case "gzip-text": Tool.Run("sh", "-c", $"seq 1000 | gzip -c > {file}"); break;
+            case "xz": Tool.Run("sh", "-c", $"xz -c {good} > {file}"); break;
+            case "bzip2": Tool.Run("sh", "-c", $"bzip2 -c {good} > {file}"); break;
+            case "lz4": Tool.Run("sh", "-c", $"lz4 -q -c {good} > {file}"); break;
+            // No compress(1) here: its two magic bytes and LZW flags, as ncompress writes them.
+            case "compress": File.WriteAllBytes(file, [0x1f, 0x9d, 0x90, .. new byte[600]]); break;
+        }
+        var r = StrataCli.Run(root, "import", file, "localhost/bad:1");
+        AssertRejected(root, r, 5, message);
+        Assert.Contains("cannot import " + file, r.Stderr);
+    }
+
+    /// <summary>A copy of the busybox layout whose one layer is <paramref name="tar"/>, uncompressed; config, manifest and index follow.</summary>
+    private static string LayoutWithLayer(TempDir tmp, byte[] tar)
+    {
+        var (layout, manifestPath, manifest) = CopyLayout(tmp);
+        string Put(byte[] content)
+        {
+            var hex = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content));
+            File.WriteAllBytes(Path.Combine(layout, "blobs", "sha256", hex), content);
+            return "sha256:" + hex;
+        }
+        var layer = Put(tar);
+        var configPath = BlobPath(layout, manifest.RootElement.GetProperty("config").GetProperty("digest").GetString()!);
+        var config = JsonNode.Parse(File.ReadAllBytes(configPath))!;
+        config["rootfs"]!["diff_ids"] = new JsonArray(layer);
+        var configBytes = System.Text.Encoding.UTF8.GetBytes(config.ToJsonString());
+        var m = JsonNode.Parse(File.ReadAllBytes(manifestPath))!;
+        m["config"]!["digest"] = Put(configBytes);
+        m["config"]!["size"] = configBytes.Length;
+        m["layers"] = new JsonArray(new JsonObject
+        {
+            ["mediaType"] = "application/vnd.oci.image.layer.v1.tar", ["digest"] = layer, ["size"] = tar.Length,
+        });
+        ReplaceManifest(layout, manifestPath, System.Text.Encoding.UTF8.GetBytes(m.ToJsonString()));
+        return layout;
     }
 
     /// <summary>Puts new manifest bytes in the layout and points index.json at them.</summary>

@@ -1,5 +1,6 @@
 using System.Text;
 using Strata.Archive.Tar;
+using Strata.Errors;
 using Strata.Native;
 using static Strata.Native.Libc;
 
@@ -32,10 +33,18 @@ internal sealed class FileNode
     public static FileNode? TryRead(string fullPath, bool rootless = false) =>
         TryLstatAt(AT_FDCWD, fullPath, out var st) ? new FileNode(fullPath, st, rootless) : null;
 
-    /// <summary>Sorted child names: byte order of their UTF-8, which for paths is ordinal order.</summary>
+    /// <summary>
+    /// Sorted child names: byte order of their UTF-8, which for paths is ordinal order. A name that is not UTF-8
+    /// comes back with U+FFFD and cannot be opened by it: refused, where it used to be dropped without a word.
+    /// </summary>
     public List<string> ChildNames()
     {
         var names = Directory.EnumerateFileSystemEntries(FullPath).Select(Path.GetFileName).OfType<string>().ToList();
+        foreach (var name in names)
+        {
+            if (name.Contains('\uFFFD') && !TryLstatAt(AT_FDCWD, Path.Combine(FullPath, name), out _))
+                throw StrataException.Unsupported($"{Path.Combine(FullPath, name)}: the file name is not UTF-8, and strata keeps names as UTF-8 text");
+        }
         names.Sort(StringComparer.Ordinal);
         return names;
     }

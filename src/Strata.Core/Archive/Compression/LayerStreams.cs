@@ -16,8 +16,7 @@ internal static class LayerStreams
     public static Stream OpenDecompressed(Stream raw, out Oci.Compression detected, bool leaveOpen = false)
     {
         ArgumentNullException.ThrowIfNull(raw);
-        byte[] head = new byte[CompressionDetector.HeadLength];
-        int n = raw.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        byte[] head = ReadHead(raw, out int n);
         detected = CompressionDetector.Detect(head.AsSpan(0, n));
         var source = new PrefixedStream(head[..n], raw, leaveOpen);
         return detected switch
@@ -27,6 +26,18 @@ internal static class LayerStreams
                 new ZstdSharp.DecompressionStream(source, checkEndOfStream: true, leaveOpen: false), "zstd"),
             _ => source,
         };
+    }
+
+    /// <summary>The first bytes of <paramref name="raw"/>: enough to decide, past any skippable frames (bounded).</summary>
+    internal static byte[] ReadHead(Stream raw, out int length)
+    {
+        byte[] head = new byte[CompressionDetector.HeadLength];
+        length = raw.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        if (!CompressionDetector.NeedsLookAhead(head.AsSpan(0, length)))
+            return head;
+        Array.Resize(ref head, CompressionDetector.MaxLookAhead);
+        length += raw.ReadAtLeast(head.AsSpan(length), head.Length - length, throwOnEndOfStream: false);
+        return head;
     }
 
     /// <summary>A stream that compresses into <paramref name="output"/>; dispose it to flush the final frame.</summary>

@@ -106,9 +106,50 @@ internal sealed class PaxHeader
         string name = Uri.UnescapeDataString(encodedName);
         if (name.Length == 0 || (Xattrs?.Exists(x => x.Key == name) ?? false))
             return;
-        byte[] decoded = new byte[Base64.GetMaxDecodedFromUtf8Length(value.Length)];
-        if (Base64.DecodeFromUtf8(value, decoded, out _, out int written) == OperationStatus.Done)
-            SetXattr(name, decoded[..written]);
+        SetXattr(name, DecodeLibarchiveBase64(value));
+    }
+
+    /// <summary>
+    /// Base64 as libarchive's tar reader decodes it: bsdtar writes it without padding, so '=' (or '_') only ends
+    /// the value, characters outside the alphabet are skipped, and a lone trailing character yields nothing.
+    /// </summary>
+    internal static byte[] DecodeLibarchiveBase64(ReadOnlySpan<byte> value)
+    {
+        var output = new byte[value.Length * 3 / 4 + 3];
+        int written = 0, bits = 0, count = 0;
+        foreach (byte c in value)
+        {
+            if (c is (byte)'=' or (byte)'_')
+                break;
+            int digit = c switch
+            {
+                >= (byte)'A' and <= (byte)'Z' => c - 'A',
+                >= (byte)'a' and <= (byte)'z' => c - 'a' + 26,
+                >= (byte)'0' and <= (byte)'9' => c - '0' + 52,
+                (byte)'+' => 62,
+                (byte)'/' => 63,
+                _ => -1,
+            };
+            if (digit < 0)
+                continue;
+            bits = (bits << 6) | digit;
+            if (++count == 4)
+            {
+                output[written++] = (byte)(bits >> 16);
+                output[written++] = (byte)(bits >> 8);
+                output[written++] = (byte)bits;
+                bits = count = 0;
+            }
+        }
+        // A final group of 2 or 3 characters holds 1 or 2 bytes.
+        if (count >= 2)
+        {
+            bits <<= 6 * (4 - count);
+            output[written++] = (byte)(bits >> 16);
+            if (count == 3)
+                output[written++] = (byte)(bits >> 8);
+        }
+        return output[..written];
     }
 
     private void ParseMap(ReadOnlySpan<byte> value, long headerOffset)

@@ -12,7 +12,7 @@ namespace Strata.Archive.Tar;
 internal sealed class TarReader : IDisposable
 {
     private const int Block = TarHeader.BlockSize;
-    private const int MaxMetaSize = 16 << 20;   // PAX/GNU long-name data is buffered; bound it
+    private const int MaxMetaSize = 1 << 20;    // PAX/GNU long-name data is buffered: Go's and libarchive's bound
 
     private readonly Stream _stream;
     private readonly bool _leaveOpen;
@@ -188,9 +188,14 @@ internal sealed class TarReader : IDisposable
                 entry.DevMajor = Id(Number(TarHeader.DevMajorOffset, TarHeader.DevMajorLength, offset), offset);
                 entry.DevMinor = Id(Number(TarHeader.DevMinorOffset, TarHeader.DevMinorLength, offset), offset);
                 break;
-            case (byte)'5' or (byte)'D':
+            case (byte)'5':
                 entry.Type = TarEntryType.Directory;
                 break;
+            case (byte)'D':
+                // A GNU dumpdir stores its file list as data: skip it.
+                entry.Type = TarEntryType.Directory;
+                BeginData(size, entry.Name);
+                return entry;
             case (byte)'6':
                 entry.Type = TarEntryType.Fifo;
                 break;
@@ -198,8 +203,9 @@ internal sealed class TarReader : IDisposable
                 throw StrataException.Unsupported(
                     $"unsupported tar entry type '{(char)type}' for {entry.Name} at offset {offset}");
         }
-        // Non-regular entries carry no content; skip any stored bytes (GNU dumpdir lists, odd hard links).
-        BeginData(size, entry.Name);
+        // Header-only types have no data whatever their size field says (Go's isHeaderOnlyType; bsdtar
+        // likewise): skipping it would swallow the entries that follow.
+        BeginData(0, entry.Name);
         return entry;
     }
 
