@@ -12,7 +12,9 @@ export STRATA_BIN="$PWD/artifacts/bin/strata"
 if [ "$(id -u)" -eq 0 ]; then ln -sfn "$PWD/artifacts/bin/strata-overlay" /usr/local/bin/strata-overlay; fi
 
 log=$(mktemp)
-dotnet test --project tests/Strata.Tests -c Release "$@" 2>&1 | tee "$log"
+# libarchive's tar corpus is no Debian package, so CI cannot have it: scripts/tar-corpus.sh runs that test alone.
+# Arguments go to the test runner (for example --filter-class Strata.Tests.Cli.ContainerTests).
+dotnet test --project tests/Strata.Tests -c Release -- --filter-not-trait "Corpus=libarchive" "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 
 succeeded=$(grep -Eo 'succeeded: [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+')
