@@ -1,3 +1,5 @@
+using System.IO.Enumeration;
+
 namespace Strata.Snapshots;
 
 /// <summary>du of a tree: allocated bytes of its files (links and whiteout devices cost nothing) and its inodes.</summary>
@@ -7,11 +9,16 @@ internal static class TreeUsage
     {
         if (!Directory.Exists(dir)) return (0, 0);
         long bytes = 0, inodes = 0;
-        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = true };
-        foreach (var f in new DirectoryInfo(dir).EnumerateFileSystemInfos("*", options))
+        // A layer's symlinks point anywhere (var/run -> /run): never recurse through one, which would walk the host.
+        var entries = new FileSystemEnumerable<long>(dir, (ref FileSystemEntry e) => e.IsDirectory || (e.Attributes & FileAttributes.ReparsePoint) != 0 ? 0 : e.Length,
+            new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = true })
+        {
+            ShouldRecursePredicate = (ref FileSystemEntry e) => (e.Attributes & FileAttributes.ReparsePoint) == 0,
+        };
+        foreach (var length in entries)
         {
             inodes++;
-            if (f is FileInfo file && file.LinkTarget is null) bytes += file.Length;
+            bytes += length;
         }
         return (bytes, inodes);
     }

@@ -29,11 +29,14 @@ public class SnapshotterContractTests
         using var store = StrataStore.Open(tmp.Combine("root"));
         var s = Make(kind, store);
 
-        File.WriteAllText(Path.Combine(Writable(s.Prepare("a", null)), "one"), "1111");
+        var a = Writable(s.Prepare("a", null));
+        File.WriteAllText(Path.Combine(a, "one"), "1111");
+        Directory.CreateDirectory(Path.Combine(a, "var"));
+        File.CreateSymbolicLink(Path.Combine(a, "var", "run"), "/"); // measured as a link, never walked: that is the host
         s.Commit("L1", "a");
         Assert.Null(s.Stat("a"));
         Assert.Equal(SnapshotKind.Committed, s.Stat("L1")!.Kind);
-        Assert.Equal(4, s.Usage("L1").Size);
+        Assert.Equal(new SnapshotUsage(4, 3), s.Usage("L1"));
 
         var b = Writable(s.Prepare("b", "L1"));
         File.WriteAllText(Path.Combine(b, "two"), "22");
