@@ -150,7 +150,8 @@ internal abstract class DirectorySnapshotter : ISnapshotter
     public long SweepOrphans(TimeSpan age)
     {
         if (!Directory.Exists(Home)) return 0;
-        var named = Store.Snapshots.List().Where(s => s.Dir is not null).Select(s => Path.GetFullPath(Path.Combine(Store.Root, s.Dir!))).ToHashSet(StringComparer.Ordinal);
+        var rows = Store.Snapshots.List();
+        var named = rows.Where(s => s.Dir is not null).Select(s => Path.GetFullPath(Path.Combine(Store.Root, s.Dir!))).ToHashSet(StringComparer.Ordinal);
         long freed = 0;
         foreach (var dir in Directory.EnumerateDirectories(Home))
         {
@@ -160,8 +161,12 @@ internal abstract class DirectorySnapshotter : ISnapshotter
             freed += TreeUsage.Of(dir).Bytes;
             DeleteTree(dir);
         }
+        SweepExtras(rows, age);
         return freed;
     }
+
+    /// <summary>What else of the form a crash can leave unnamed by any row (overlay's links), once <paramref name="age"/> old.</summary>
+    protected virtual void SweepExtras(IReadOnlyList<SnapshotRecord> rows, TimeSpan age) { }
 
     private static StrataException Taken(string key) => new(ErrorKind.AlreadyExists, $"snapshot {key} already exists");
 

@@ -45,6 +45,16 @@ internal sealed class OverlaySnapshotter(StrataStore store, bool rootless) : Dir
         DeleteTree(Path.Combine(Home, FlatName(removed.Key)));
     }
 
+    /// <summary>Links no row names: made just before a row that a crash never wrote, or left by a removal a crash cut short.</summary>
+    protected override void SweepExtras(IReadOnlyList<SnapshotRecord> rows, TimeSpan age)
+    {
+        var links = Path.Combine(Home, "l");
+        if (!Directory.Exists(links)) return;
+        var named = rows.Where(r => r.Link is not null).Select(r => r.Link!).ToHashSet(StringComparer.Ordinal);
+        foreach (var link in Directory.EnumerateFileSystemEntries(links))
+            if (!named.Contains(Path.GetFileName(link)) && DateTime.UtcNow - new FileInfo(link).LastWriteTimeUtc >= age) File.Delete(link);
+    }
+
     protected override IReadOnlyList<MountSpec> MountsOf(IReadOnlyList<SnapshotRecord> chain)
     {
         var self = chain[0];

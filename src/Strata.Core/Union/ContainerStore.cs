@@ -209,7 +209,14 @@ internal sealed class ContainerStore
             if (s.Key.StartsWith("view-", StringComparison.Ordinal) && Digest.TryParse("sha256:" + s.Key[5..], out var image)
                 && (_store.Images.Get(image) is not null || MountTable.IsMounted(ImageMountPoint(image)))) keep.Add(s.Key);
         }
-        return SnapshotCollector.Collect(Snapshotter, snapshots, keep);
+        long freed = SnapshotCollector.Collect(Snapshotter, snapshots, keep);
+        // A container directory no row names: an rm cut short after its row went (rows go first). Never a mounted one.
+        if (Directory.Exists(Home))
+            foreach (var dir in Directory.EnumerateDirectories(Home))
+                if (!keep.Contains(Path.GetFileName(dir)) && !MountTable.IsMounted(Path.Combine(dir, "merged"))
+                    && DateTime.UtcNow - Directory.GetLastWriteTimeUtc(dir) >= TimeSpan.FromHours(1))
+                    Directory.Delete(dir, recursive: true);
+        return freed;
     }
 
     private static bool IsValidName(string name) =>

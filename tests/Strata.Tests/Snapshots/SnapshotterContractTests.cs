@@ -88,11 +88,26 @@ public class SnapshotterContractTests
         var old = Directory.CreateDirectory(Path.Combine(s.Home, "0123456789abcdef0123456789abcdef")).FullName;
         Directory.SetLastWriteTimeUtc(old, DateTime.UtcNow.AddHours(-2));
         var young = Directory.CreateDirectory(Path.Combine(s.Home, ".staging-fedcba9876543210")).FullName;
+        string? oldLink = null, youngLink = null;
+        if (kind == "overlay")
+        {
+            // A link made just before a row a crash never wrote.
+            oldLink = Path.Combine(s.Home, "l", "ORPHANORPHANORPHANORPHAN22");
+            File.CreateSymbolicLink(oldLink, "../gone/diff");
+            Tool.Run("touch", "-h", "-d", "2 hours ago", oldLink);
+            youngLink = Path.Combine(s.Home, "l", "YOUNGYOUNGYOUNGYOUNGYOUNG2");
+            File.CreateSymbolicLink(youngLink, "../young/diff");
+        }
 
         SnapshotCollector.Collect(s, s.List(), new HashSet<string> { "container" });
         Assert.Equal(["base", "container", "mid"], s.List().Select(i => i.Key).Order(StringComparer.Ordinal));
         Assert.False(Directory.Exists(old));
         Assert.True(Directory.Exists(young));
+        if (kind == "overlay")
+        {
+            Assert.False(File.Exists(oldLink) || Directory.Exists(oldLink) || new FileInfo(oldLink!).LinkTarget is not null);
+            Assert.NotNull(new FileInfo(youngLink!).LinkTarget);
+        }
         SnapshotCollector.Collect(s, s.List(), new HashSet<string>());
         Assert.Empty(s.List());
     }
