@@ -66,13 +66,14 @@ public sealed partial class StrataEngine
     }
 
     /// <summary>docker export: the container's merged tree as a tar, read without mounting.</summary>
-    public async Task ExportToStreamAsync(string container, Stream output, CancellationToken cancellationToken = default)
-    {
-        using var store = await Task.Run(() => OpenStore(), cancellationToken).ConfigureAwait(false);
-        var containers = Containers(store);
-        var c = containers.Resolve(container); // an unknown container fails before a byte is written
-        await StreamPump.WriteAsync(stream => containers.Export(c, stream), output, cancellationToken).ConfigureAwait(false);
-    }
+    public Task ExportToStreamAsync(string container, Stream output, CancellationToken cancellationToken = default) =>
+        Guard(async () =>
+        {
+            using var store = await Task.Run(() => OpenStore(), cancellationToken).ConfigureAwait(false);
+            var containers = Containers(store);
+            var c = containers.Resolve(container); // an unknown container fails before a byte is written
+            await StreamPump.WriteAsync(stream => containers.Export(c, stream), output, cancellationToken).ConfigureAwait(false);
+        });
 
     /// <summary>docker export -o: as <see cref="ExportToStreamAsync"/>, into a file made only once the container is found.</summary>
     public Task ExportAsync(string container, string path, CancellationToken cancellationToken = default) =>

@@ -18,12 +18,12 @@ public sealed partial class StrataEngine
 
     /// <summary>Loads a docker-archive or oci-archive from a stream; <paramref name="sourceName"/> names it in errors.</summary>
     public Task<IReadOnlyList<LoadedImage>> LoadFromStreamAsync(Stream archive, string sourceName, CancellationToken cancellationToken = default) =>
-        StreamPump.ReadAsync(archive, input =>
+        Guard(() => StreamPump.ReadAsync(archive, input =>
         {
             using var store = OpenStore();
             using var added = StoreLock.Shared(store.Root);
             return new ImageLoader(store).Load(input, sourceName, cancellationToken);
-        }, cancellationToken);
+        }, cancellationToken));
 
     /// <summary>Writes images to an archive file or (<see cref="SaveFormat.OciDir"/>) an OCI layout directory, as docker save.</summary>
     public Task SaveAsync(IReadOnlyList<string> images, string output, SaveFormat format, CancellationToken cancellationToken = default) =>
@@ -34,12 +34,15 @@ public sealed partial class StrataEngine
         }, cancellationToken);
 
     /// <summary>Streams an archive (docker-archive or oci-archive) of images.</summary>
-    public async Task SaveToStreamAsync(IReadOnlyList<string> images, Stream output, SaveFormat format, CancellationToken cancellationToken = default)
+    public Task SaveToStreamAsync(IReadOnlyList<string> images, Stream output, SaveFormat format, CancellationToken cancellationToken = default)
     {
         if (format == SaveFormat.OciDir) throw StrataException.BadArgument("an OCI layout directory is written to a path, not a stream");
-        using var store = await Task.Run(() => OpenStore(), cancellationToken).ConfigureAwait(false);
-        var resolved = ResolveForSave(store, images); // an unknown image fails before a byte is written
-        await StreamPump.WriteAsync(stream => new ImageSaver(store).Save(resolved, stream, format), output, cancellationToken).ConfigureAwait(false);
+        return Guard(async () =>
+        {
+            using var store = await Task.Run(() => OpenStore(), cancellationToken).ConfigureAwait(false);
+            var resolved = ResolveForSave(store, images); // an unknown image fails before a byte is written
+            await StreamPump.WriteAsync(stream => new ImageSaver(store).Save(resolved, stream, format), output, cancellationToken).ConfigureAwait(false);
+        });
     }
 
     private static List<(LocalImage, string?)> ResolveForSave(StrataStore store, IReadOnlyList<string> images) =>

@@ -88,10 +88,32 @@ public sealed partial class StrataEngine
         }, cancellationToken);
 
     /// <summary>Blocking store work runs off the caller's thread, so an async host's threads are not held by disk I/O.</summary>
-    private static Task<T> Run<T>(Func<T> body, CancellationToken cancellationToken) =>
+    private Task<T> Run<T>(Func<T> body, CancellationToken cancellationToken) =>
         Task.Run(() =>
         {
             cancellationToken.ThrowIfCancellationRequested();
-            return body();
+            try
+            {
+                return body();
+            }
+            catch (Exception e) when (StorageFaults.Translate(e, Root) is { } told)
+            {
+                throw told;
+            }
         }, cancellationToken);
+
+    /// <summary>An async call whose disk and database failures are told as <see cref="Errors.ErrorKind.Storage"/>, as <see cref="Run"/> does.</summary>
+    private async Task<T> Guard<T>(Func<Task<T>> body)
+    {
+        try
+        {
+            return await body().ConfigureAwait(false);
+        }
+        catch (Exception e) when (StorageFaults.Translate(e, Root) is { } told)
+        {
+            throw told;
+        }
+    }
+
+    private async Task Guard(Func<Task> body) => await Guard(async () => { await body().ConfigureAwait(false); return 0; }).ConfigureAwait(false);
 }

@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using Strata.Tests.Infrastructure;
+using Strata.Tests.Infrastructure.Registry;
+
+namespace Strata.Tests.Cli;
+
+/// <summary>
+/// A store on a small tmpfs that fills up: load, pull, commit and push fail at once with one line and the storage
+/// exit code (10), leave no partial file or half-made image, and the same command works once space is freed.
+/// </summary>
+public class FullDiskTests
+{
+    private const int StorageExit = 10;
+    private static readonly TimeSpan AtOnce = TimeSpan.FromSeconds(30);
+
+    /// <summary>The failure is one line saying the disk is full, and nothing was left in ingest/.</summary>
+    private static void AssertFullDiskFailure(CliResult r, string root, TimeSpan took)
+    {
+        Assert.True(r.ExitCode == StorageExit, $"exit {r.ExitCode}, not {StorageExit}: {r.Stderr}");
+        var errors = r.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("strata: error:", StringComparison.Ordinal)).ToList();
+        Assert.True(errors.Count == 1 && errors[0].Contains("no space left", StringComparison.Ordinal), r.Stderr);
+        Assert.DoesNotContain("Retrying", r.Stderr, StringComparison.Ordinal);
+        Assert.True(took < AtOnce, $"took {took}: a full disk must not be retried");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(root, "ingest")));
+        Assert.Empty(Directory.EnumerateDirectories(root, ".staging-*", SearchOption.AllDirectories));
+    }
+
+    private static (CliResult, TimeSpan) Timed(Func<CliResult> run)
+    {
+        var clock = Stopwatch.StartNew();
+        var r = run();
+        return (r, clock.Elapsed);
+    }
+
+    [Fact]
+    public void LoadOnAFullDiskFailsCleanlyAndWorksOnceSpaceIsFreed()
+    {
+        using var tmp = new TempDir();
+        using var fs = new SmallFileSystem(tmp, 16 << 20);
+        var root = Path.Combine(fs.Path, "store");
+        StrataCli.Run(root, "load", "-q", "-i", SampleImages.Get("busybox").OciArchive).Ok();
+        var blobs = Directory.GetFiles(Path.Combine(root, "blobs", "sha256")).Length;
+        fs.Fill(leave: 256 << 10);
+
+        var (failed, took) = Timed(() => StrataCli.Run(root, "load", "-q", "-i", SampleImages.Get("kitchensink").OciArchive));
+        AssertFullDiskFailure(failed, root, took);
+        Assert.Single(StrataCli.Run(root, "images", "-q").Ok().Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Equal(blobs, Directory.GetFiles(Path.Combine(root, "blobs", "sha256")).Length);
+
+        fs.Free();
+        var id = StrataCli.Run(root, "load", "-q", "-i", SampleImages.Get("kitchensink").OciArchive).Ok().Stdout.Trim();
+        StrataCli.Run(root, "inspect", id).Ok();
+    }
+
+    [Fact]
+    public async Task PullOnAFullDiskFailsAtOnceFreesItsPartialsAndWorksOnceSpaceIsFreed()
+    {
+        await using var registry = await RegistryServer.StartAsync();
+        RegistryFixture.Seed(registry, "busybox", "full/busybox:1");
+        using var tmp = new TempDir();
+        using var fs = new SmallFileSystem(tmp, 16 << 20);
+        var root = Path.Combine(fs.Path, "store");
+        var env = RegistryFixture.Env(tmp);
+        StrataCli.Run(root, "--driver", "vfs", "images").Ok();
+        fs.Fill(leave: 512 << 10);
+
+        var reference = $"{registry.Host}/full/busybox:1";
+        var (failed, took) = Timed(() => StrataCli.RunEnv(root, env, "pull", reference));
+        AssertFullDiskFailure(failed, root, took);
+        Assert.Equal("", StrataCli.Run(root, "images", "-q").Ok().Stdout.Trim());
+
+        fs.Free();
+        var id = RegistryFixture.Id(StrataCli.RunEnv(root, env, "pull", "-q", reference));
+        StrataCli.Run(root, "inspect", id).Ok();
+    }
+
+    [Fact]
+    public void CommitOnAFullDiskFailsCleanlyAndWorksOnceSpaceIsFreed()
+    {
+        using var tmp = new TempDir();
+        using var fs = new SmallFileSystem(tmp, 24 << 20);
+        var root = Path.Combine(fs.Path, "store");
+        StrataCli.Run(root, "--driver", "vfs", "load", "-q", "-i", SampleImages.Get("busybox").DockerArchive).Ok();
+        StrataCli.Run(root, "create", "--name", "c", "docker.io/strata-test/busybox:latest").Ok();
+        var merged = StrataCli.Run(root, "mount", "c").Ok().Stdout.Trim();
+        var noise = new byte[2 << 20];
+        Random.Shared.NextBytes(noise); // incompressible: the layer blob needs about as much room again
+        File.WriteAllBytes(Path.Combine(merged, "noise"), noise);
+        StrataCli.Run(root, "umount", "c").Ok();
+        fs.Fill(leave: 512 << 10);
+
+        var (failed, took) = Timed(() => StrataCli.Run(root, "commit", "c", "localhost/committed:1"));
+        AssertFullDiskFailure(failed, root, took);
+        Assert.Single(StrataCli.Run(root, "images", "-q").Ok().Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+        fs.Free();
+        StrataCli.Run(root, "commit", "c", "localhost/committed:1").Ok();
+        StrataCli.Run(root, "inspect", "localhost/committed:1").Ok();
+    }
+
+    [Fact]
+    public async Task PushThatMustCompressOnAFullDiskFailsCleanlyAndWorksOnceSpaceIsFreed()
+    {
+        await using var registry = await RegistryServer.StartAsync();
+        using var tmp = new TempDir();
+        using var fs = new SmallFileSystem(tmp, 16 << 20);
+        var root = Path.Combine(fs.Path, "store");
+        var env = RegistryFixture.Env(tmp);
+        // A docker-archive's layers are stored uncompressed: a push gzips them into the store first.
+        StrataCli.Run(root, "load", "-q", "-i", SampleImages.Get("busybox").DockerArchive).Ok();
+        fs.Fill(leave: 256 << 10);
+
+        var destination = $"{registry.Host}/full/pushed:1";
+        var (failed, took) = Timed(() => StrataCli.RunEnv(root, env, "push", "docker.io/strata-test/busybox:latest", destination));
+        AssertFullDiskFailure(failed, root, took);
+
+        fs.Free();
+        StrataCli.RunEnv(root, env, "push", "docker.io/strata-test/busybox:latest", destination).Ok();
+        Tool.Run("skopeo", "inspect", "--tls-verify=false", $"docker://{destination}");
+    }
+}
