@@ -16,10 +16,11 @@ internal sealed class ContentStore
         IngestDirectory = Path.Combine(root, "ingest");
     }
 
-    /// <summary>The content store at root, with the directories blobs and ingest files go to made if missing.</summary>
-    public static ContentStore Open(string root)
+    /// <summary>The content store at root, with the directories blobs and ingest files go to made if missing (and <paramref name="create"/>).</summary>
+    public static ContentStore Open(string root, bool create = true)
     {
         var store = new ContentStore(root);
+        if (!create) return store;
         Directory.CreateDirectory(Path.Combine(store.BlobsDirectory, Digest.Sha256Algorithm));
         Directory.CreateDirectory(store.IngestDirectory);
         return store;

@@ -12,21 +12,51 @@ internal sealed class MetadataDb : IDisposable
 
     private MetadataDb(SqliteConnection connection) => _connection = connection;
 
+    /// <summary>How long a writer waits for another process's write transaction before giving up, unless told.</summary>
+    public static readonly TimeSpan DefaultBusyTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>Opens (or makes) the database and brings its schema up to date (one pragma read when it is).</summary>
-    public static MetadataDb Open(string path)
+    /// <param name="path">The database file.</param>
+    /// <param name="busyTimeout">The bound on waiting for another process's write transaction.</param>
+    public static MetadataDb Open(string path, TimeSpan busyTimeout)
     {
         // Mode is left at its default (ReadWriteCreate): setting an enum keyword formats it through Enum.ToString,
         // whose first use costs a NativeAOT start-up about 0.2 ms of reflection.
-        var db = new MetadataDb(new SqliteConnection(new SqliteConnectionStringBuilder
+        return OpenWith(new SqliteConnectionStringBuilder { DataSource = path }, busyTimeout,
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+    }
+
+    /// <summary>
+    /// Opens the database only to read, for a store this process cannot write (a read-only mount, another user's
+    /// store, a full disk): first as a reader sharing the WAL index with any writer, then, when not even that index
+    /// can be opened or made, as an immutable file (SQLite then reads the main file and takes no locks).
+    /// </summary>
+    public static MetadataDb OpenReadOnly(string path, TimeSpan busyTimeout)
+    {
+        try
         {
-            DataSource = path,
-            Pooling = false,
-            DefaultTimeout = 30,
-        }.ToString()));
+            return OpenWith(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly }, busyTimeout, "");
+        }
+        catch (SqliteException e) when ((e.SqliteErrorCode & 0xff) is SqliteCantOpen or SqliteIoErr or SqliteReadOnly or SqliteFull)
+        {
+            var uri = "file:" + path.Replace("%", "%25", StringComparison.Ordinal).Replace("?", "%3f", StringComparison.Ordinal)
+                .Replace("#", "%23", StringComparison.Ordinal) + "?immutable=1";
+            return OpenWith(new SqliteConnectionStringBuilder { DataSource = uri, Mode = SqliteOpenMode.ReadOnly }, busyTimeout, "");
+        }
+    }
+
+    private const int SqliteReadOnly = 8, SqliteIoErr = 10, SqliteFull = 13, SqliteCantOpen = 14;
+
+    private static MetadataDb OpenWith(SqliteConnectionStringBuilder settings, TimeSpan busyTimeout, string pragmas)
+    {
+        // Both bounds: SQLite's busy handler, then Microsoft.Data.Sqlite's own retry of a busy statement.
+        settings.Pooling = false;
+        settings.DefaultTimeout = Math.Max(1, (int)Math.Ceiling(busyTimeout.TotalSeconds));
+        var db = new MetadataDb(new SqliteConnection(settings.ToString()));
         try
         {
             db._connection.Open();
-            db.Execute("PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+            db.Execute($"PRAGMA busy_timeout = {(long)busyTimeout.TotalMilliseconds}; {pragmas}");
             MetadataSchema.Migrate(db);
             return db;
         }
@@ -36,7 +66,6 @@ internal sealed class MetadataDb : IDisposable
             throw;
         }
     }
-
 
     public SqliteTransaction BeginWrite() => _connection.BeginTransaction(deferred: false);
 

@@ -54,6 +54,8 @@ internal static class StorageFaults
     private static StrataException? FromSqlite(SqliteException s, string root) => (s.SqliteErrorCode & 0xff) switch
     {
         SqliteFull => new(ErrorKind.Storage, Describe(Errno.ENOSPC, null, root), s),
+        // SQLite says only "disk I/O error" when it cannot grow its WAL index on a full disk: look.
+        SqliteIoErr when IsFull(root) => new(ErrorKind.Storage, Describe(Errno.ENOSPC, null, root), s),
         SqliteIoErr => new(ErrorKind.Storage, $"the store's database could not be read or written ({root}): the file system is full or failing", s),
         SqliteReadOnly => new(ErrorKind.Storage, $"the store is read-only ({root})", s),
         SqliteCantOpen => new(ErrorKind.Storage, $"cannot open the store's database ({root}): check that it exists and can be read", s),
@@ -61,6 +63,9 @@ internal static class StorageFaults
             $"the store is busy ({root}): another strata process kept its database locked for too long; try again", s),
         _ => null,
     };
+
+    private static bool IsFull(string root) =>
+        root.Length > 0 && Libc.StatVfs(root, out var v) == 0 && v.Bavail * v.Frsize < 64 << 10;
 
     /// <summary>The path .NET appends to an errno's message ("No space left on device : '/x'"), if any.</summary>
     private static string? PathIn(string message)

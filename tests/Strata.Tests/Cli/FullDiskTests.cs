@@ -118,4 +118,34 @@ public class FullDiskTests
         StrataCli.RunEnv(root, env, "push", "docker.io/strata-test/busybox:latest", destination).Ok();
         Tool.Run("skopeo", "inspect", "--tls-verify=false", $"docker://{destination}");
     }
+    [Fact]
+    public void WithNoByteFreeTheReadVerbsWorkAndRmiAndPruneFreeSpace()
+    {
+        using var tmp = new TempDir();
+        using var fs = new SmallFileSystem(tmp, 24 << 20);
+        var root = Path.Combine(fs.Path, "store");
+        StrataCli.Run(root, "--driver", "vfs", "load", "-q", "-i", SampleImages.Get("busybox").DockerArchive).Ok();
+        var kitchensink = StrataCli.Run(root, "load", "-q", "-i", SampleImages.Get("kitchensink").OciArchive).Ok().Stdout.Trim();
+        StrataCli.Run(root, "create", "--name", "c", "docker.io/strata-test/busybox:latest").Ok();
+        fs.Fill();
+        Assert.True(fs.Available < 4096, $"{fs.Available} bytes still free");
+
+        var outDir = tmp.CreateDirectory("out"); // another file system
+        Assert.Equal(2, StrataCli.Run(root, "images", "-q").Ok().Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        StrataCli.Run(root, "inspect", kitchensink).Ok();
+        StrataCli.Run(root, "history", kitchensink).Ok();
+        StrataCli.Run(root, "save", "-o", Path.Combine(outDir, "k.tar"), kitchensink).Ok();
+        StrataCli.Run(root, "export", "-o", Path.Combine(outDir, "c.tar"), "c").Ok();
+        StrataCli.Run(root, "df").Ok();
+        StrataCli.Run(root, "ps").Ok();
+
+        // A writer is refused with the storage code; rmi frees what the image held, and prune works after it.
+        var load = StrataCli.Run(root, "load", "-q", "-i", SampleImages.Get("busybox").OciArchive);
+        Assert.True(load.ExitCode == StorageExit && load.Stderr.Contains("no space left", StringComparison.Ordinal), load.Stderr);
+        StrataCli.Run(root, "rmi", kitchensink).Ok();
+        Assert.True(fs.Available > 3 << 19, $"rmi freed too little: {fs.Available} bytes free"); // the 1 MiB reserve and the image's blobs
+        Assert.Single(StrataCli.Run(root, "images", "-q").Ok().Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        StrataCli.Run(root, "prune").Ok();
+        StrataCli.Run(root, "load", "-q", "-i", SampleImages.Get("kitchensink").OciArchive).Ok();
+    }
 }
