@@ -20,7 +20,15 @@ internal static class SpaceReserve
         var path = PathOf(root);
         // Not on a nearly full disk: it would take the last of the space, and a verb freeing space would have just dropped it.
         if (File.Exists(path) || Native.Libc.StatVfs(root, out var v) != 0 || (long)(v.Bavail * v.Frsize) < Low + Size) return;
-        var temp = $"{path}.{Environment.ProcessId}-{Guid.NewGuid():N}";
+        // One fixed name, made exclusively: a second writer leaves it to the first, and one a killed writer left
+        // (a minute old) is removed so the next can try.
+        var temp = path + ".tmp";
+        if (File.Exists(temp))
+        {
+            if (DateTime.UtcNow - File.GetLastWriteTimeUtc(temp) > TimeSpan.FromMinutes(1))
+                try { File.Delete(temp); } catch (IOException) { }
+            return;
+        }
         try
         {
             // Written, not sparse: only blocks really allocated can be handed back later.
@@ -31,6 +39,10 @@ internal static class SpaceReserve
                 f.Flush(flushToDisk: true);
             }
             File.Move(temp, path, overwrite: true);
+        }
+        catch (IOException e) when (e.GetType() == typeof(IOException) && e.HResult == Native.Errno.EEXIST)
+        {
+            // Another writer is making it.
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
