@@ -59,7 +59,9 @@ public class FuseDriverTests
         for (int round = 0; round < 2; round++)
         {
             var merged = StrataCli.Run(root, "mount", "c").Ok().Stdout.Trim();
-            Assert.Single(Directory.GetFiles(logs, "fuse-*.log")); // the daemon's stderr while it serves
+            // The daemon's stderr while it serves, opened just after it tells the starter the mount is up.
+            for (int i = 0; i < 500 && !(Directory.Exists(logs) && Directory.GetFiles(logs, "fuse-*.log").Length > 0); i++) Thread.Sleep(20);
+            Assert.Single(Directory.GetFiles(logs, "fuse-*.log"));
             File.WriteAllText(Path.Combine(merged, "f" + round), "x");
             StrataCli.Run(root, "umount", "c").Ok();
             // The daemon removes its empty log as it exits, which may be a moment after umount returns.
