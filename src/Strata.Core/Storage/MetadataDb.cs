@@ -1,4 +1,5 @@
 using Microsoft.Data.Sqlite;
+using Strata.Errors;
 
 namespace Strata.Storage;
 
@@ -29,7 +30,8 @@ internal sealed class MetadataDb : IDisposable
     /// <summary>
     /// Opens the database only to read, for a store this process cannot write (a read-only mount, another user's
     /// store, a full disk): first as a reader sharing the WAL index with any writer, then, when not even that index
-    /// can be opened or made, as an immutable file (SQLite then reads the main file and takes no locks).
+    /// can be opened or made, as an immutable file (SQLite then reads the main file and takes no locks), which is
+    /// right only when the WAL holds nothing that file lacks.
     /// </summary>
     public static MetadataDb OpenReadOnly(string path, TimeSpan busyTimeout)
     {
@@ -37,12 +39,27 @@ internal sealed class MetadataDb : IDisposable
         {
             return OpenWith(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly }, busyTimeout, "");
         }
-        catch (SqliteException e) when ((e.SqliteErrorCode & 0xff) is SqliteCantOpen or SqliteIoErr or SqliteReadOnly or SqliteFull)
+        catch (SqliteException e) when ((e.SqliteErrorCode & 0xff) is SqliteCantOpen or SqliteIoErr or SqliteReadOnly or SqliteFull
+            && !HasUnmergedWal(path))
         {
+            // Immutable reads the main file alone: right only when the WAL holds no frames (its last user merged them).
             var uri = "file:" + path.Replace("%", "%25", StringComparison.Ordinal).Replace("?", "%3f", StringComparison.Ordinal)
                 .Replace("#", "%23", StringComparison.Ordinal) + "?immutable=1";
             return OpenWith(new SqliteConnectionStringBuilder { DataSource = uri, Mode = SqliteOpenMode.ReadOnly }, busyTimeout, "");
         }
+        catch (SqliteException e) when ((e.SqliteErrorCode & 0xff) is SqliteCantOpen or SqliteIoErr)
+        {
+            // Reading the main file alone could show a state older than the last commit, or a torn one: say so instead.
+            throw new StrataException(ErrorKind.Storage, $"the store's database ({path}) holds changes an interrupted writer left "
+                + "in its WAL, which cannot be read without write access or free space: open the store once with both", e);
+        }
+    }
+
+    /// <summary>Whether the WAL holds frames beyond its 32-byte header (a writer was killed before merging them).</summary>
+    private static bool HasUnmergedWal(string path)
+    {
+        var wal = new FileInfo(path + "-wal");
+        return wal.Exists && wal.Length > 32;
     }
 
     private const int SqliteReadOnly = 8, SqliteIoErr = 10, SqliteFull = 13, SqliteCantOpen = 14;

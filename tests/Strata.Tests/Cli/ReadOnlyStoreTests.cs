@@ -100,4 +100,34 @@ public class ReadOnlyStoreTests
         // Nothing the reader did left a file the owner cannot use.
         StrataCli.Run(root, "tag", Busybox, "localhost/x:1").Ok();
     }
+    [Fact]
+    public void AReadOnlyStoreWhoseWriterWasKilledSaysSoRatherThanShowAnOldState()
+    {
+        using var tmp = new TempDir();
+        using var fs = new SmallFileSystem(tmp, 32 << 20);
+        var live = Path.Combine(fs.Path, "live");
+        StrataCli.Run(live, "load", "-q", "-i", SampleImages.Get("busybox").DockerArchive).Ok();
+        // A commit still in the WAL when its writer died: the files as a kill -9 leaves them, copied while it is open.
+        var crashed = Path.Combine(fs.Path, "crashed");
+        using (var writer = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(live, "strata.db")};Pooling=False"))
+        {
+            writer.Open();
+            using (var cmd = writer.CreateCommand())
+            {
+                cmd.CommandText = "PRAGMA wal_autocheckpoint = 0; INSERT INTO names(name, image_id, added) SELECT 'localhost/last:1', id, 'now' FROM images;";
+                cmd.ExecuteNonQuery();
+            }
+            Tool.Run("cp", "-a", live, crashed);
+        }
+        Assert.True(new FileInfo(Path.Combine(crashed, "strata.db-wal")).Length > 32, "the copy holds no WAL frames");
+        File.Delete(Path.Combine(crashed, "strata.db-shm"));
+        fs.Remount(readOnly: true);
+
+        var r = StrataCli.Run(crashed, "images");
+        Assert.True(r.ExitCode == 10 && r.Stderr.Trim().Split('\n').Length == 1 && r.Stderr.Contains("interrupted writer", StringComparison.Ordinal),
+            $"exit {r.ExitCode}: {r.Stderr}{r.Stdout}");
+
+        fs.Remount(readOnly: false);
+        Assert.Contains("localhost/last", StrataCli.Run(crashed, "images").Ok().Stdout, StringComparison.Ordinal);
+    }
 }
