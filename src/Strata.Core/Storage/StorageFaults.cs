@@ -15,11 +15,13 @@ internal static class StorageFaults
 
     /// <summary>The errno of a file-system IOException that says the disk failed, not the network or the caller.</summary>
     /// <remarks>On Unix .NET puts the raw errno in HResult of the IOExceptions it makes from a failed system call.</remarks>
+    /// <remarks>Inner exceptions count: HttpClient wraps a failed read of a request body (a blob being pushed).</remarks>
     public static bool IsDiskFault(Exception e) => e switch
     {
         ErrnoException n => IsDiskErrno(n.Number),
         StrataException { Kind: ErrorKind.Storage } => true,
-        IOException io => io.GetType() == typeof(IOException) && IsDiskErrno(io.HResult),
+        IOException io when io.GetType() == typeof(IOException) && IsDiskErrno(io.HResult) => true,
+        { InnerException: { } inner } => IsDiskFault(inner),
         _ => false,
     };
 
@@ -33,7 +35,9 @@ internal static class StorageFaults
     {
         StrataException => null,
         SqliteException s => FromSqlite(s, root),
-        IOException io when IsDiskFault(io) => new StrataException(ErrorKind.Storage, Describe(io.HResult, PathIn(io.Message), root), io),
+        IOException io when io.GetType() == typeof(IOException) && IsDiskErrno(io.HResult)
+            => new StrataException(ErrorKind.Storage, Describe(io.HResult, PathIn(io.Message), root), io),
+        { InnerException: { } inner } when IsDiskFault(inner) => Translate(inner, root),
         _ => null,
     };
 

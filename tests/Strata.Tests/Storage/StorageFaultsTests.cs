@@ -29,6 +29,15 @@ public class StorageFaultsTests
     }
 
     [Fact]
+    public void ADiskFaultWrappedByHttpClientIsStillOne()
+    {
+        // A pushed blob that cannot be read from the store: HttpClient reports a failed request around it.
+        var wrapped = new HttpRequestException("Error while copying content to a stream.", new IOException($"Input/output error : '{Root}/blobs/sha256/ab'", 5));
+        Assert.False(RegistryClient.IsTransient(wrapped, CancellationToken.None));
+        Assert.Equal(ErrorKind.Storage, StorageFaults.Translate(wrapped, Root)?.Kind);
+    }
+
+    [Fact]
     public void AFullDiskOutsideTheStoreNamesThePath()
     {
         var told = StorageFaults.Translate(new IOException("No space left on device : '/mnt/out/image.tar'", 28), Root);
