@@ -180,6 +180,21 @@ internal sealed class ContentStore
         }
     }
 
+    /// <summary>
+    /// Deletes the partial download of a blob unless a writer holds it: after a full disk failed a pull, the bytes kept
+    /// for resuming would only keep the space the user needs back.
+    /// </summary>
+    public void DiscardPartial(Digest digest)
+    {
+        var path = Path.Combine(IngestDirectory, $"{digest.Algorithm}-{digest.Encoded}.partial");
+        try
+        {
+            using var file = Native.Libc.OpenForLocking(path, create: false, FileAccess.Read);
+            if (Native.Libc.Lock(file, exclusive: true, wait: false, path)) File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or StrataException) { }
+    }
+
     /// <summary>Partial downloads in the ingest area: the digest each will become and the bytes it has.</summary>
     public IEnumerable<(Digest Digest, long Size)> ListPartial()
     {

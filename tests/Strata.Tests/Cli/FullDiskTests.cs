@@ -75,6 +75,41 @@ public class FullDiskTests
     }
 
     [Fact]
+    public async Task APullOfLayersInParallelFreesEveryPartialWhenTheDiskFills()
+    {
+        await using var registry = await RegistryServer.StartAsync();
+        using var tmp = new TempDir();
+        var env = RegistryFixture.Env(tmp);
+        // busybox and two layers of 3 MiB noise each, downloaded side by side: when one meets the full disk, the other
+        // is stopped part-way, and its partial must go too.
+        var big = tmp.CreateDirectory("big");
+        StrataCli.Run(big, "--driver", "vfs", "load", "-q", "-i", SampleImages.Get("busybox").DockerArchive).Ok();
+        var image = "docker.io/strata-test/busybox:latest";
+        foreach (var n in new[] { 1, 2 })
+        {
+            StrataCli.Run(big, "create", "--name", $"c{n}", image).Ok();
+            var noise = new byte[3 << 20];
+            Random.Shared.NextBytes(noise);
+            File.WriteAllBytes(Path.Combine(StrataCli.Run(big, "mount", $"c{n}").Ok().Stdout.Trim(), $"noise{n}"), noise);
+            StrataCli.Run(big, "umount", $"c{n}").Ok();
+            image = $"localhost/noisy:{n}";
+            StrataCli.Run(big, "commit", $"c{n}", image).Ok();
+        }
+        var reference = $"{registry.Host}/full/noisy:2";
+        StrataCli.RunEnv(big, env, "push", image, reference).Ok();
+
+        using var fs = new SmallFileSystem(tmp, 32 << 20);
+        var root = Path.Combine(fs.Path, "store");
+        StrataCli.Run(root, "--driver", "vfs", "images").Ok();
+        fs.Fill(leave: 4 << 20);
+        var (failed, took) = Timed(() => StrataCli.RunEnv(root, env, "pull", reference));
+        AssertFullDiskFailure(failed, root, took);
+
+        fs.Free();
+        StrataCli.Run(root, "inspect", RegistryFixture.Id(StrataCli.RunEnv(root, env, "pull", "-q", reference))).Ok();
+    }
+
+    [Fact]
     public void CommitOnAFullDiskFailsCleanlyAndWorksOnceSpaceIsFreed()
     {
         using var tmp = new TempDir();
