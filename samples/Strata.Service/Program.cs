@@ -34,6 +34,7 @@ app.Use(async (context, next) =>
             ErrorKind.InvalidArgument or ErrorKind.InvalidContent or ErrorKind.DigestMismatch => StatusCodes.Status400BadRequest,
             ErrorKind.Conflict or ErrorKind.AlreadyExists => StatusCodes.Status409Conflict,
             ErrorKind.Unsupported => StatusCodes.Status415UnsupportedMediaType,
+            ErrorKind.Storage => StatusCodes.Status507InsufficientStorage,
             _ => StatusCodes.Status500InternalServerError,
         };
         await context.Response.WriteAsync(e.Message + "\n");

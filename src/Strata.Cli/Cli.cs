@@ -92,6 +92,8 @@ public static class Cli
         {
             StrataException s => (s.Message, ExitCodes.For(s.Kind)),
             UnauthorizedAccessException => (e.Message, ExitCodes.For(ErrorKind.PermissionDenied)),
+            // The CLI's own files (stdout, an output path): a full or failing disk is a storage error, as in the store.
+            IOException { HResult: 5 or 27 or 28 or 30 or 122 } when e.GetType() == typeof(IOException) => (e.Message, ExitCodes.For(ErrorKind.Storage)),
             IOException => (e.Message, ExitCodes.For(ErrorKind.Internal)),
             OperationCanceledException => ("canceled", 130),
             _ => ($"{e.GetType().Name}: {e.Message}", ExitCodes.For(ErrorKind.Internal)),

@@ -15,6 +15,7 @@ public static class ExitCodes
         ErrorKind.PermissionDenied => 7,
         ErrorKind.Unavailable => 8,
         ErrorKind.FailedPrecondition => 9,
+        ErrorKind.Storage => 10,
         _ => 1,
     };
 }

@@ -20,7 +20,7 @@ public sealed partial class StrataEngine
 
     /// <summary>Every container, newest first, with its image's first name and whether it is mounted.</summary>
     public Task<IReadOnlyList<ContainerSummary>> ListContainersAsync(CancellationToken cancellationToken = default) =>
-        WithStore(store =>
+        WithStoreToRead(store =>
         {
             var containers = Containers(store);
             return (IReadOnlyList<ContainerSummary>)containers.List().Select(c => new ContainerSummary(c,
@@ -30,7 +30,7 @@ public sealed partial class StrataEngine
 
     /// <summary>A container by name, full ID or unique ID prefix.</summary>
     public Task<Container> GetContainerAsync(string container, CancellationToken cancellationToken = default) =>
-        WithContainer(container, (_, _, c) => c, cancellationToken);
+        WithContainerToRead(container, (_, _, c) => c, cancellationToken);
 
     /// <summary>Mounts a container's merged view (or counts one more user of it) and returns its path.</summary>
     public Task<string> MountContainerAsync(string container, CancellationToken cancellationToken = default) =>
@@ -46,15 +46,15 @@ public sealed partial class StrataEngine
 
     /// <summary>Removes a container and its writable layer; a mounted one only with <paramref name="force"/>.</summary>
     public Task<Container> RemoveContainerAsync(string container, bool force = false, CancellationToken cancellationToken = default) =>
-        WithContainer(container, (_, containers, c) =>
+        WithStoreToFree(store => OnContainer(store, container, (_, containers, c) =>
         {
             containers.Remove(c, force);
             return c;
-        }, cancellationToken);
+        }), cancellationToken);
 
     /// <summary>What changed in a container, sorted by path (docker diff).</summary>
     public Task<IReadOnlyList<Change>> DiffAsync(string container, CancellationToken cancellationToken = default) =>
-        WithContainer(container, (_, containers, c) => containers.Changes(c), cancellationToken);
+        WithContainerToRead(container, (_, containers, c) => containers.Changes(c), cancellationToken);
 
     /// <summary>A new image: the container's image plus one layer of its changes.</summary>
     public Task<LoadedImage> CommitAsync(string container, CommitOptions? options = null, CancellationToken cancellationToken = default)
@@ -66,17 +66,18 @@ public sealed partial class StrataEngine
     }
 
     /// <summary>docker export: the container's merged tree as a tar, read without mounting.</summary>
-    public async Task ExportToStreamAsync(string container, Stream output, CancellationToken cancellationToken = default)
-    {
-        using var store = await Task.Run(() => OpenStore(), cancellationToken).ConfigureAwait(false);
-        var containers = Containers(store);
-        var c = containers.Resolve(container); // an unknown container fails before a byte is written
-        await StreamPump.WriteAsync(stream => containers.Export(c, stream), output, cancellationToken).ConfigureAwait(false);
-    }
+    public Task ExportToStreamAsync(string container, Stream output, CancellationToken cancellationToken = default) =>
+        Guard(async () =>
+        {
+            using var store = await Task.Run(OpenStoreToRead, cancellationToken).ConfigureAwait(false);
+            var containers = Containers(store);
+            var c = containers.Resolve(container); // an unknown container fails before a byte is written
+            await StreamPump.WriteAsync(stream => containers.Export(c, stream), output, cancellationToken).ConfigureAwait(false);
+        });
 
     /// <summary>docker export -o: as <see cref="ExportToStreamAsync"/>, into a file made only once the container is found.</summary>
     public Task ExportAsync(string container, string path, CancellationToken cancellationToken = default) =>
-        WithContainer(container, (_, containers, c) =>
+        WithContainerToRead(container, (_, containers, c) =>
         {
             using var output = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
             containers.Export(c, output);
@@ -102,7 +103,7 @@ public sealed partial class StrataEngine
 
     /// <summary>docker system df: images with shared and unique sizes, containers with their writable layers'.</summary>
     public Task<SpaceReport> DiskUsageAsync(CancellationToken cancellationToken = default) =>
-        WithStore(store =>
+        WithStoreToRead(store =>
         {
             return SpaceUsage.Measure(store, Containers(store, recordDriver: false));
         }, cancellationToken);

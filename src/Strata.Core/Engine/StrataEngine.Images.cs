@@ -18,28 +18,31 @@ public sealed partial class StrataEngine
 
     /// <summary>Loads a docker-archive or oci-archive from a stream; <paramref name="sourceName"/> names it in errors.</summary>
     public Task<IReadOnlyList<LoadedImage>> LoadFromStreamAsync(Stream archive, string sourceName, CancellationToken cancellationToken = default) =>
-        StreamPump.ReadAsync(archive, input =>
+        Guard(() => StreamPump.ReadAsync(archive, input =>
         {
             using var store = OpenStore();
             using var added = StoreLock.Shared(store.Root);
             return new ImageLoader(store).Load(input, sourceName, cancellationToken);
-        }, cancellationToken);
+        }, cancellationToken));
 
     /// <summary>Writes images to an archive file or (<see cref="SaveFormat.OciDir"/>) an OCI layout directory, as docker save.</summary>
     public Task SaveAsync(IReadOnlyList<string> images, string output, SaveFormat format, CancellationToken cancellationToken = default) =>
-        WithStore(store =>
+        WithStoreToRead(store =>
         {
             new ImageSaver(store).Save(ResolveForSave(store, images), output, format);
             return 0;
         }, cancellationToken);
 
     /// <summary>Streams an archive (docker-archive or oci-archive) of images.</summary>
-    public async Task SaveToStreamAsync(IReadOnlyList<string> images, Stream output, SaveFormat format, CancellationToken cancellationToken = default)
+    public Task SaveToStreamAsync(IReadOnlyList<string> images, Stream output, SaveFormat format, CancellationToken cancellationToken = default)
     {
         if (format == SaveFormat.OciDir) throw StrataException.BadArgument("an OCI layout directory is written to a path, not a stream");
-        using var store = await Task.Run(() => OpenStore(), cancellationToken).ConfigureAwait(false);
-        var resolved = ResolveForSave(store, images); // an unknown image fails before a byte is written
-        await StreamPump.WriteAsync(stream => new ImageSaver(store).Save(resolved, stream, format), output, cancellationToken).ConfigureAwait(false);
+        return Guard(async () =>
+        {
+            using var store = await Task.Run(OpenStoreToRead, cancellationToken).ConfigureAwait(false);
+            var resolved = ResolveForSave(store, images); // an unknown image fails before a byte is written
+            await StreamPump.WriteAsync(stream => new ImageSaver(store).Save(resolved, stream, format), output, cancellationToken).ConfigureAwait(false);
+        });
     }
 
     private static List<(LocalImage, string?)> ResolveForSave(StrataStore store, IReadOnlyList<string> images) =>
@@ -67,14 +70,14 @@ public sealed partial class StrataEngine
 
     /// <summary>Every stored image, newest first.</summary>
     public Task<IReadOnlyList<ImageRecord>> ListImagesAsync(CancellationToken cancellationToken = default) =>
-        WithStore(store =>
+        WithStoreToRead(store =>
         {
             return store.Images.List();
         }, cancellationToken);
 
     /// <summary>An image by name, full or short ID, or manifest digest, with its documents read and verified.</summary>
     public Task<ImageDetails> InspectImageAsync(string image, CancellationToken cancellationToken = default) =>
-        WithStore(store =>
+        WithStoreToRead(store =>
         {
             var local = store.Resolve(image);
             var sizes = local.Manifest.Layers.Select(l => store.Images.GetLayerInfo(l.Digest)?.UncompressedSize).ToList();
@@ -83,7 +86,7 @@ public sealed partial class StrataEngine
 
     /// <summary>An image's history, newest first, each step with the size of its layer (docker history).</summary>
     public Task<IReadOnlyList<HistoryRow>> HistoryAsync(string image, CancellationToken cancellationToken = default) =>
-        WithStore(store =>
+        WithStoreToRead(store =>
         {
             return HistoryRows.For(store, store.Resolve(image));
         }, cancellationToken);
@@ -107,7 +110,7 @@ public sealed partial class StrataEngine
     /// an image a container uses stays; the content nothing references any more is collected.
     /// </summary>
     public Task<ImageRemoval> RemoveImageAsync(string image, bool force = false, CancellationToken cancellationToken = default) =>
-        WithStore(store =>
+        WithStoreToFree(store =>
         {
             var local = store.Resolve(image);
             var names = local.Record.Names;
@@ -135,11 +138,11 @@ public sealed partial class StrataEngine
 
     /// <summary>Removes every blob and layer no image references.</summary>
     public Task<PruneResult> PruneAsync(CancellationToken cancellationToken = default) =>
-        WithStore(Collect, cancellationToken);
+        WithStoreToFree(Collect, cancellationToken);
 
     /// <summary>Unpacks an image's layers into a new or empty directory (nothing changes there on failure).</summary>
     public Task UnpackAsync(string image, string target, CancellationToken cancellationToken = default) =>
-        WithStore(store =>
+        WithStoreToRead(store =>
         {
             new ImageUnpacker(store).Unpack(store.Resolve(image), target, cancellationToken);
             return 0;

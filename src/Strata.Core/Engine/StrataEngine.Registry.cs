@@ -12,24 +12,30 @@ public sealed partial class StrataEngine
     /// Pulls an image (the platform's, from an index; this machine's by default): blobs the store lacks are downloaded
     /// in parallel, each verified and resumable, and unpacked in order as they arrive; the image is named last.
     /// </summary>
-    public async Task<PullResult> PullAsync(string reference, Platform? platform = null, ITransferProgress? progress = null, CancellationToken cancellationToken = default)
+    public Task<PullResult> PullAsync(string reference, Platform? platform = null, ITransferProgress? progress = null, CancellationToken cancellationToken = default)
     {
         var r = ImageReference.Parse(reference);
-        using var store = await Task.Run(() => OpenStore(), cancellationToken).ConfigureAwait(false);
-        var layers = Containers(store).Layers;
-        return await new ImagePuller(store, layers, Options.Registry, progress ?? NoProgress.Instance)
-            .PullAsync(r, platform, cancellationToken).ConfigureAwait(false);
+        return Guard(async () =>
+        {
+            using var store = await Task.Run(() => OpenStore(), cancellationToken).ConfigureAwait(false);
+            var layers = Containers(store).Layers;
+            return await new ImagePuller(store, layers, Options.Registry, progress ?? NoProgress.Instance)
+                .PullAsync(r, platform, cancellationToken).ConfigureAwait(false);
+        });
     }
 
     /// <summary>Pushes a stored image to <paramref name="destination"/> (default: the name it was given by).</summary>
-    public async Task<PushResult> PushAsync(string image, string? destination = null, ManifestFormat format = ManifestFormat.Keep,
+    public Task<PushResult> PushAsync(string image, string? destination = null, ManifestFormat format = ManifestFormat.Keep,
         ITransferProgress? progress = null, CancellationToken cancellationToken = default)
     {
         var dest = ImageReference.Parse(destination ?? image);
-        using var store = await Task.Run(() => OpenStore(), cancellationToken).ConfigureAwait(false);
-        var local = store.Resolve(image);
-        return await new ImagePusher(store, Options.Registry, progress ?? NoProgress.Instance)
-            .PushAsync(local, dest, format, cancellationToken).ConfigureAwait(false);
+        return Guard(async () =>
+        {
+            using var store = await Task.Run(() => OpenStore(), cancellationToken).ConfigureAwait(false);
+            var local = store.Resolve(image);
+            return await new ImagePusher(store, Options.Registry, progress ?? NoProgress.Instance)
+                .PushAsync(local, dest, format, cancellationToken).ConfigureAwait(false);
+        });
     }
 
     /// <summary>Checks the credentials against the registry, then keeps them in the auth file; returns the registry's name.</summary>

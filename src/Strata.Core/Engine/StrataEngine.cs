@@ -38,7 +38,7 @@ public sealed partial class StrataEngine
     /// <summary>Opens the store for one call; <paramref name="fixDriver"/> records a new store's driver, as any command with --driver does.</summary>
     private StrataStore OpenStore(bool fixDriver = true)
     {
-        var store = StrataStore.Open(Root);
+        var store = StrataStore.Open(Root, Options.BusyTimeout);
         try
         {
             if (fixDriver && Options.Driver is { } d && Options.Snapshotter is null) StorageDrivers.Resolve(store, d);
@@ -51,9 +51,25 @@ public sealed partial class StrataEngine
         }
     }
 
+    /// <summary>
+    /// Opens the store for a call that only reads it: as <see cref="OpenStore"/> when the store can be written, else
+    /// (a read-only mount, another user's store, a disk too full for SQLite's WAL index) read-only.
+    /// </summary>
+    private StrataStore OpenStoreToRead()
+    {
+        try
+        {
+            return OpenStore();
+        }
+        catch (Exception e) when (StrataStore.IsUnwritable(e))
+        {
+            return StrataStore.OpenReadOnly(Root, Options.BusyTimeout);
+        }
+    }
+
     /// <summary>The store's containers and layers under the chosen driver; <paramref name="recordDriver"/> false for calls that only look.</summary>
     private ContainerStore Containers(StrataStore store, bool recordDriver = true) =>
-        ContainerStore.Open(store, Options.Driver, recordDriver, Options.OverlayProgram, Options.Snapshotter);
+        ContainerStore.Open(store, Options.Driver, recordDriver && !store.ReadOnly, Options.OverlayProgram, Options.Snapshotter);
 
     /// <summary>
     /// Garbage collection, with the store lock exclusive so no load or pull in flight loses what it ingested but has
@@ -79,19 +95,67 @@ public sealed partial class StrataEngine
             return body(store);
         }, cancellationToken);
 
-    /// <summary>One call's work on a container, found by name, full ID or unique ID prefix.</summary>
-    private Task<T> WithContainer<T>(string container, Func<StrataStore, ContainerStore, Container, T> body, CancellationToken cancellationToken) =>
-        WithStore(store =>
+    /// <summary>One call's work that only reads the store (see <see cref="OpenStoreToRead"/>).</summary>
+    private Task<T> WithStoreToRead<T>(Func<StrataStore, T> body, CancellationToken cancellationToken) =>
+        Run(() =>
         {
-            var containers = Containers(store);
-            return body(store, containers, containers.Resolve(container));
+            using var store = OpenStoreToRead();
+            return body(store);
         }, cancellationToken);
 
+    /// <summary>
+    /// One call's work that frees space (rmi, prune, rm): on a nearly full disk the space reserve goes first, so
+    /// the database can still take the transaction that lets the rest go.
+    /// </summary>
+    private Task<T> WithStoreToFree<T>(Func<StrataStore, T> body, CancellationToken cancellationToken) =>
+        Run(() =>
+        {
+            SpaceReserve.ReleaseIfLow(Root);
+            using var store = OpenStore();
+            return body(store);
+        }, cancellationToken);
+
+    /// <summary>One call's work on a container, found by name, full ID or unique ID prefix.</summary>
+    private Task<T> WithContainer<T>(string container, Func<StrataStore, ContainerStore, Container, T> body, CancellationToken cancellationToken) =>
+        WithStore(store => OnContainer(store, container, body), cancellationToken);
+
+    /// <summary>As <see cref="WithContainer"/>, for a call that only reads.</summary>
+    private Task<T> WithContainerToRead<T>(string container, Func<StrataStore, ContainerStore, Container, T> body, CancellationToken cancellationToken) =>
+        WithStoreToRead(store => OnContainer(store, container, body), cancellationToken);
+
+    private T OnContainer<T>(StrataStore store, string container, Func<StrataStore, ContainerStore, Container, T> body)
+    {
+        var containers = Containers(store);
+        return body(store, containers, containers.Resolve(container));
+    }
+
     /// <summary>Blocking store work runs off the caller's thread, so an async host's threads are not held by disk I/O.</summary>
-    private static Task<T> Run<T>(Func<T> body, CancellationToken cancellationToken) =>
+    private Task<T> Run<T>(Func<T> body, CancellationToken cancellationToken) =>
         Task.Run(() =>
         {
             cancellationToken.ThrowIfCancellationRequested();
-            return body();
+            try
+            {
+                return body();
+            }
+            catch (Exception e) when (StorageFaults.Translate(e, Root) is { } told)
+            {
+                throw told;
+            }
         }, cancellationToken);
+
+    /// <summary>An async call whose disk and database failures are told as <see cref="Errors.ErrorKind.Storage"/>, as <see cref="Run"/> does.</summary>
+    private async Task<T> Guard<T>(Func<Task<T>> body)
+    {
+        try
+        {
+            return await body().ConfigureAwait(false);
+        }
+        catch (Exception e) when (StorageFaults.Translate(e, Root) is { } told)
+        {
+            throw told;
+        }
+    }
+
+    private async Task Guard(Func<Task> body) => await Guard(async () => { await body().ConfigureAwait(false); return 0; }).ConfigureAwait(false);
 }

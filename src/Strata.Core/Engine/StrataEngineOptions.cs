@@ -37,6 +37,12 @@ public sealed record StrataEngineOptions
     /// </summary>
     public string? OverlayProgram { get; init; }
 
+    /// <summary>
+    /// How long a call that changes the store waits while another process holds the store's database for writing
+    /// before it fails with <see cref="Errors.ErrorKind.Conflict"/> (30 s by default).
+    /// </summary>
+    public TimeSpan BusyTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Where the engine logs; null logs nothing.</summary>
     public ILoggerFactory? LoggerFactory { get; init; }
 }

@@ -25,4 +25,6 @@ public enum ErrorKind
     Unavailable,
     /// <summary>In use, ambiguous or otherwise in the way of another object (exit 4).</summary>
     Conflict,
+    /// <summary>The file system under the store or an output failed: full, over quota, read-only, or an I/O error (exit 10).</summary>
+    Storage,
 }

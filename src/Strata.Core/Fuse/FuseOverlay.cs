@@ -23,14 +23,32 @@ internal static class FuseOverlay
         using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; session.Dispose(); });
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; session.Dispose(); });
         onReady?.Invoke();
+        int logFile = -1;
         if (detach)
         {
             int devNull = Libc.OpenAt(Libc.AT_FDCWD, "/dev/null", Libc.O_RDWR | Libc.O_CLOEXEC, 0);
-            int logFile = options.LogPath is null ? -1 : Libc.OpenAt(Libc.AT_FDCWD, options.LogPath, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_APPEND | Libc.O_CLOEXEC, 0x180);
+            logFile = options.LogPath is null ? -1 : Libc.OpenAt(Libc.AT_FDCWD, options.LogPath, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_APPEND | Libc.O_CLOEXEC, 0x180);
             Libc.Dup2(devNull, 0);
             Libc.Dup2(devNull, 1);
             Libc.Dup2(logFile >= 0 ? logFile : devNull, 2);
         }
         session.Wait();
+        if (logFile >= 0) RemoveIfEmpty(options.LogPath!, logFile);
+    }
+
+    /// <summary>A log with nothing in it goes with its mount: a store must not gather one empty file per container.</summary>
+    private static void RemoveIfEmpty(string path, int fd)
+    {
+        try
+        {
+            var mine = Libc.StatFd(fd);
+            // Only the very file this daemon wrote to (a later mount of the same target may have made a new one).
+            if (mine.Size == 0 && Libc.TryLstatAt(Libc.AT_FDCWD, path, out var now) && now.Ino == mine.Ino && now.Size == 0)
+                File.Delete(path);
+        }
+        catch (Exception e) when (e is Errors.StrataException or IOException or UnauthorizedAccessException)
+        {
+            // The mount is gone either way; a log left behind is only clutter.
+        }
     }
 }

@@ -14,6 +14,7 @@ internal sealed class ErrnoException(int errno, string operation, string path)
         Errno.ENOENT => ErrorKind.NotFound,
         Errno.EEXIST => ErrorKind.AlreadyExists,
         Errno.EPERM or Errno.EACCES => ErrorKind.PermissionDenied,
+        Errno.ENOSPC or Errno.EDQUOT or Errno.EROFS or Errno.EIO or Errno.EFBIG => ErrorKind.Storage,
         _ => ErrorKind.Internal,
     };
 }
@@ -23,5 +24,6 @@ internal static class Errno
 {
     public const int EPERM = 1, ENOENT = 2, EINTR = 4, EBADF = 9, EACCES = 13, EEXIST = 17, EXDEV = 18, ENOTDIR = 20,
         EISDIR = 21, EINVAL = 22, ENOSPC = 28, ELOOP = 40, ENOTEMPTY = 39, ENODATA = 61, EOPNOTSUPP = 95, ENOSYS = 38,
-        EIO = 5, E2BIG = 7, EAGAIN = 11, EWOULDBLOCK = EAGAIN, ENODEV = 19, EROFS = 30, ERANGE = 34, ENAMETOOLONG = 36, ENOTCONN = 107, EPROTO = 71, ESTALE = 116;
+        EIO = 5, E2BIG = 7, EAGAIN = 11, EWOULDBLOCK = EAGAIN, ENODEV = 19, EROFS = 30, ERANGE = 34, ENAMETOOLONG = 36, ENOTCONN = 107, EPROTO = 71, ESTALE = 116,
+        EFBIG = 27, EDQUOT = 122;
 }

@@ -55,6 +55,13 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "statvfs", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int StatVfs(string path, out Statvfs buf);
 
+    public const int W_OK = 2, AT_EACCESS = 0x200;
+    public const ulong ST_RDONLY = 1;
+
+    /// <summary>Whether this process may access a path, by its effective IDs (AT_EACCESS).</summary>
+    [LibraryImport("libc", EntryPoint = "faccessat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int FAccessAt(int dirfd, string path, int mode, int flags);
+
     [LibraryImport("libc", EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Lchown(string path, int uid, int gid);
 

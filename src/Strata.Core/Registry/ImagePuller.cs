@@ -38,7 +38,16 @@ internal sealed class ImagePuller(StrataStore store, LayerStore? layers, Registr
             if (config.RootFs.DiffIds.Count != manifest.Layers.Count)
                 throw StrataException.Invalid($"{reference}: {manifest.Layers.Count} layers but the config lists {config.RootFs.DiffIds.Count} diff_ids");
 
-            await LayersAsync(repo, manifest, config, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await LayersAsync(repo, manifest, config, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (StorageFaults.IsDiskFault(e))
+            {
+                // The disk is full: the other layers' partial downloads (stopped, not failed) go too, freeing their space.
+                foreach (var layer in manifest.Layers) store.Content.DiscardPartial(layer.Digest);
+                throw;
+            }
 
             var manifestDesc = store.Content.Put(manifestDoc.MediaType, manifestDoc.Raw);
             string? name = reference.Tag is not null ? reference.ToString() : null;

@@ -124,6 +124,8 @@ internal sealed class RegistryClient : IDisposable
         OperationCanceledException => !cancellationToken.IsCancellationRequested,
         // A certificate that does not verify will not verify on the next attempt either.
         HttpRequestException { InnerException: System.Security.Authentication.AuthenticationException } => false,
+        // A full or failing disk under the store will not heal by asking the registry again.
+        _ when Storage.StorageFaults.IsDiskFault(e) => false,
         HttpRequestException or IOException or SocketException or TimeoutException => true,
         StrataException { Kind: ErrorKind.Unavailable } => true,
         _ => false,

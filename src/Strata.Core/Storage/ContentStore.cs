@@ -16,10 +16,11 @@ internal sealed class ContentStore
         IngestDirectory = Path.Combine(root, "ingest");
     }
 
-    /// <summary>The content store at root, with the directories blobs and ingest files go to made if missing.</summary>
-    public static ContentStore Open(string root)
+    /// <summary>The content store at root, with the directories blobs and ingest files go to made if missing (and <paramref name="create"/>).</summary>
+    public static ContentStore Open(string root, bool create = true)
     {
         var store = new ContentStore(root);
+        if (!create) return store;
         Directory.CreateDirectory(Path.Combine(store.BlobsDirectory, Digest.Sha256Algorithm));
         Directory.CreateDirectory(store.IngestDirectory);
         return store;
@@ -177,6 +178,21 @@ internal sealed class ContentStore
             }
             catch (IOException) { }
         }
+    }
+
+    /// <summary>
+    /// Deletes the partial download of a blob unless a writer holds it: after a full disk failed a pull, the bytes kept
+    /// for resuming would only keep the space the user needs back.
+    /// </summary>
+    public void DiscardPartial(Digest digest)
+    {
+        var path = Path.Combine(IngestDirectory, $"{digest.Algorithm}-{digest.Encoded}.partial");
+        try
+        {
+            using var file = Native.Libc.OpenForLocking(path, create: false, FileAccess.Read);
+            if (Native.Libc.Lock(file, exclusive: true, wait: false, path)) File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or StrataException) { }
     }
 
     /// <summary>Partial downloads in the ingest area: the digest each will become and the bytes it has.</summary>

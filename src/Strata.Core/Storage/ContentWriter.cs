@@ -79,26 +79,29 @@ internal sealed class ContentWriter : Stream
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        _written += buffer.Length;
-        CheckSize();
+        CheckSize(buffer.Length);
         _hash.AppendData(buffer);
-        _file.Write(buffer);
+        try { _file.Write(buffer); }
+        catch (IOException e) { throw Broken(e); }
+        _written += buffer.Length;
     }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        _written += buffer.Length;
-        CheckSize();
+        CheckSize(buffer.Length);
         _hash.AppendData(buffer.Span);
-        await _file.WriteAsync(buffer, cancellationToken).ConfigureAwait(false);
+        try { await _file.WriteAsync(buffer, cancellationToken).ConfigureAwait(false); }
+        catch (IOException e) { throw Broken(e); }
+        // Counted once written: a byte that did not land is no progress (a retry allowance must not reset on it).
+        _written += buffer.Length;
     }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    private void CheckSize()
+    private void CheckSize(int adding)
     {
-        if (_expectedSize is not { } max || _written <= max) return;
+        if (_expectedSize is not { } max || _written + adding <= max) return;
         _discard = true;
         throw StrataException.Invalid($"content for {_expected?.ToString() ?? "blob"} is larger than the expected {max} bytes");
     }
@@ -114,7 +117,8 @@ internal sealed class ContentWriter : Stream
             _discard = true;
             throw new DigestMismatchException(e, actual);
         }
-        _file.Flush(flushToDisk: true);
+        try { _file.Flush(flushToDisk: true); }
+        catch (IOException io) { throw Broken(io); }
         var target = _store.BlobPath(actual);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
         // Idempotent: a blob already there has these very bytes. Renamed while still open: a resumable file's lock
@@ -127,7 +131,22 @@ internal sealed class ContentWriter : Stream
         return (actual, _written);
     }
 
-    public override void Flush() => _file.Flush();
+    /// <summary>
+    /// A failed write leaves the file and the hash out of step, and a full disk will not heal by retrying: the
+    /// partial file goes at once (it frees space), and the failure is one of the disk's, never a network fault.
+    /// </summary>
+    private StrataException Broken(IOException e)
+    {
+        _discard = true;
+        return StorageFaults.Translate(e, _store.Root)
+            ?? new StrataException(ErrorKind.Storage, $"writing {TempPath}: {e.Message}", e);
+    }
+
+    public override void Flush()
+    {
+        try { _file.Flush(); }
+        catch (IOException e) { throw Broken(e); }
+    }
     public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
@@ -141,7 +160,12 @@ internal sealed class ContentWriter : Stream
             {
                 try { File.Delete(TempPath); } catch (IOException) { }
             }
-            _file.Dispose();
+            // Closing flushes what is buffered; if that fails (a full disk) the partial file cannot be trusted and goes.
+            try { _file.Dispose(); }
+            catch (IOException)
+            {
+                if (!_committed) try { File.Delete(TempPath); } catch (IOException) { }
+            }
             _hash.Dispose();
             _committed = true;
         }

@@ -6,9 +6,10 @@ namespace Strata.Storage;
 /// <summary>One store root: content-addressed blobs plus the metadata that names them.</summary>
 internal sealed class StrataStore : IDisposable
 {
-    private StrataStore(string root, ContentStore content, MetadataDb db)
+    private StrataStore(string root, ContentStore content, MetadataDb db, bool readOnly = false)
     {
         Root = root;
+        ReadOnly = readOnly;
         Content = content;
         Db = db;
         Images = new ImageStore(Db);
@@ -20,6 +21,9 @@ internal sealed class StrataStore : IDisposable
     }
 
     public string Root { get; }
+
+    /// <summary>Opened only to read (<see cref="OpenReadOnly"/>): nothing may be written through it.</summary>
+    public bool ReadOnly { get; }
     public ContentStore Content { get; }
     internal MetadataDb Db { get; }
     internal ImageStore Images { get; }
@@ -29,12 +33,43 @@ internal sealed class StrataStore : IDisposable
     internal StoreSettings Settings { get; }
     internal BlobSourceRecords BlobSources { get; }
 
-    /// <summary>Opens (or makes) the store at root: its directories and its metadata database, migrated if it is old.</summary>
-    public static StrataStore Open(string root)
+    /// <summary>
+    /// Opens (or makes) the store at root to change it: its directories and its metadata database, migrated if it
+    /// is old. A store on a read-only file system, or one this user may not write, is refused with one line.
+    /// </summary>
+    public static StrataStore Open(string root, TimeSpan? busyTimeout = null)
     {
+        RefuseIfUnwritable(root);
         Directory.CreateDirectory(root);
         var content = ContentStore.Open(root);
-        return new StrataStore(root, content, MetadataDb.Open(Path.Combine(root, "strata.db"), root, m => TopChainOf(content, m)));
+        SpaceReserve.Ensure(root);
+        return new StrataStore(root, content, MetadataDb.Open(Path.Combine(root, "strata.db"), busyTimeout ?? MetadataDb.DefaultBusyTimeout, root, m => TopChainOf(content, m)));
+    }
+
+    /// <summary>Opens an existing store only to read, for when <see cref="Open"/> cannot: see <see cref="IsUnwritable"/>.</summary>
+    public static StrataStore OpenReadOnly(string root, TimeSpan? busyTimeout = null) =>
+        new(root, ContentStore.Open(root, create: false),
+            MetadataDb.OpenReadOnly(Path.Combine(root, "strata.db"), busyTimeout ?? MetadataDb.DefaultBusyTimeout), readOnly: true);
+
+    /// <summary>Whether <see cref="Open"/> failed because the store cannot be written (so it may still be read).</summary>
+    public static bool IsUnwritable(Exception e) => e switch
+    {
+        StrataException { Kind: ErrorKind.Storage or ErrorKind.PermissionDenied } => true,
+        UnauthorizedAccessException => true,
+        Microsoft.Data.Sqlite.SqliteException or IOException => StorageFaults.Translate(e, "") is { Kind: ErrorKind.Storage },
+        _ => false,
+    };
+
+    private static void RefuseIfUnwritable(string root)
+    {
+        if (!Directory.Exists(root)) return; // making it says whether that is allowed
+        const string Reads = "it can be read (images, inspect, history, save, export, ps, df) but not changed";
+        if (Native.Libc.StatVfs(root, out var v) == 0 && (v.Flag & Native.Libc.ST_RDONLY) != 0)
+            throw new StrataException(ErrorKind.Storage, $"the store at {root} is on a read-only file system: {Reads}");
+        foreach (var path in new[] { root, Path.Combine(root, "strata.db") })
+            if (Path.Exists(path) && Native.Libc.FAccessAt(Native.Libc.AT_FDCWD, path, Native.Libc.W_OK, Native.Libc.AT_EACCESS) != 0
+                && Native.Libc.LastErrno is Native.Errno.EACCES or Native.Errno.EPERM)
+                throw new StrataException(ErrorKind.PermissionDenied, $"no write access to the store at {root}: {Reads}");
     }
 
     /// <summary>For the schema's migration: the top layer's ChainID of the image with this manifest, or null.</summary>

@@ -26,7 +26,8 @@ internal static class StorageDrivers
 {
     public static StorageDriver Resolve(StrataStore store, StorageDriver? wanted, bool record = true)
     {
-        using var tx = store.Settings.BeginWrite();
+        // Only a call that may record takes the write transaction: one that only looks must work on a read-only store.
+        using var tx = record ? store.Settings.BeginWrite() : null;
         if (store.Settings.Get(StoreSettings.Driver, tx) is { } recorded && Parse(recorded) is { } have)
         {
             if (wanted is { } w && Form(w) != Form(have))
@@ -38,7 +39,7 @@ internal static class StorageDrivers
         if (!record) return chosen;
         store.Settings.Add(StoreSettings.Driver, Name(chosen), tx);
         if (Form(chosen) == StorageDriver.Overlay && Libc.GetEuid() != 0) store.Settings.Add(StoreSettings.LayerForm, "rootless", tx);
-        tx.Commit();
+        tx!.Commit();
         return chosen;
     }
 

@@ -51,6 +51,26 @@ public class FuseDriverTests
     }
 
     [Fact]
+    public void AMountThatLoggedNothingLeavesNoLogFile()
+    {
+        var (tmp, root) = Setup();
+        using var _ = tmp;
+        var logs = Path.Combine(root, "logs");
+        for (int round = 0; round < 2; round++)
+        {
+            var merged = StrataCli.Run(root, "mount", "c").Ok().Stdout.Trim();
+            // The daemon's stderr while it serves, opened just after it tells the starter the mount is up.
+            for (int i = 0; i < 500 && !(Directory.Exists(logs) && Directory.GetFiles(logs, "fuse-*.log").Length > 0); i++) Thread.Sleep(20);
+            Assert.Single(Directory.GetFiles(logs, "fuse-*.log"));
+            File.WriteAllText(Path.Combine(merged, "f" + round), "x");
+            StrataCli.Run(root, "umount", "c").Ok();
+            // The daemon removes its empty log as it exits, which may be a moment after umount returns.
+            for (int i = 0; i < 500 && Directory.GetFiles(logs, "fuse-*.log").Length > 0; i++) Thread.Sleep(20);
+            Assert.Empty(Directory.GetFiles(logs, "fuse-*.log"));
+        }
+    }
+
+    [Fact]
     public void AKilledDaemonLeavesADeadMountThatUmountPsAndTheNextMountClear()
     {
         var (tmp, root) = Setup();

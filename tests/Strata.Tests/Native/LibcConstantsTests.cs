@@ -32,6 +32,7 @@ public partial class LibcConstantsTests
         #include <sys/syscall.h>
         #include <sys/sysmacros.h>
         #include <sys/uio.h>
+        #include <unistd.h>
         #include <linux/fuse.h>
         #include <linux/openat2.h>
         /* FUSE passthrough came with protocol 7.40; older headers lack it. Its struct is spelled out from the kernel's
