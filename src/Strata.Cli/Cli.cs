@@ -35,6 +35,7 @@ public static class Cli
             ContainerCommands.Rm(), ContainerCommands.Diff(), ContainerCommands.Commit(), ContainerCommands.Image(),
             SpaceCommands.Export(), SpaceCommands.Df(),
             RegistryCommands.Pull(), RegistryCommands.Push(), RemoteCommands.Login(), RemoteCommands.Logout(), RemoteCommands.Manifest(),
+            SystemCommands.System(),
         })
         {
             root.Subcommands.Add(command);

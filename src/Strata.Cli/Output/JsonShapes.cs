@@ -72,6 +72,12 @@ public sealed record ImageUsageJson(string Id, IReadOnlyList<string> RepoTags, l
 /// <summary>A container in <c>df --format json</c>.</summary>
 public sealed record ContainerUsageJson(string Id, string Name, long Size);
 
+/// <summary>system check --format json.</summary>
+public sealed record CheckJson(IReadOnlyList<ProblemJson> Problems, IReadOnlyList<string> RemovedImages);
+
+/// <summary>A problem in <c>system check --format json</c>.</summary>
+public sealed record ProblemJson(string Subject, string Problem, bool Repaired);
+
 /// <summary>The output shapes, serialized without reflection (NativeAOT).</summary>
 [JsonSourceGenerationOptions(WriteIndented = true)]
 [JsonSerializable(typeof(List<ImageRow>))]
@@ -82,4 +88,5 @@ public sealed record ContainerUsageJson(string Id, string Name, long Size);
 [JsonSerializable(typeof(List<ContainerRow>))]
 [JsonSerializable(typeof(DiffJson))]
 [JsonSerializable(typeof(DiskUsageJson))]
+[JsonSerializable(typeof(CheckJson))]
 public sealed partial class CliJsonContext : JsonSerializerContext;

@@ -57,3 +57,14 @@ public sealed record CommitOptions
     /// <summary>None by default, as podman keeps committed layers: saving or pushing can compress.</summary>
     public Compression Compression { get; init; } = Compression.None;
 }
+
+/// <summary>One problem a store check found.</summary>
+/// <param name="Subject">What it concerns ("blob sha256:...", "image NAME", "container NAME", "snapshot KEY").</param>
+/// <param name="Problem">What is wrong, in a few words.</param>
+/// <param name="Repaired">Whether the check's repair dealt with it.</param>
+public sealed record StoreProblem(string Subject, string Problem, bool Repaired);
+
+/// <summary>What a store check found, and the images its repair removed.</summary>
+/// <param name="Problems">Each problem, in the order found.</param>
+/// <param name="RemovedImages">Images the repair removed as unusable.</param>
+public sealed record CheckReport(IReadOnlyList<StoreProblem> Problems, IReadOnlyList<Digest> RemovedImages);

@@ -136,6 +136,18 @@ public sealed partial class StrataEngine
             return new ImageRemoval(names, local.Id);
         }, cancellationToken);
 
+    /// <summary>
+    /// podman system check: verifies every blob against its digest (not with <paramref name="quick"/>) and the
+    /// metadata against the disk; with <paramref name="repair"/> removes what is damaged and cannot be rebuilt.
+    /// </summary>
+    public Task<CheckReport> CheckAsync(bool repair = false, bool quick = false, CancellationToken cancellationToken = default) =>
+        WithStore(store =>
+        {
+            var report = new StoreCheck(store, Containers(store, recordDriver: false), repair, quick).Run(cancellationToken);
+            if (repair && report.Problems.Any(p => p.Repaired)) Collect(store);
+            return report;
+        }, cancellationToken);
+
     /// <summary>Removes every blob and layer no image references.</summary>
     public Task<PruneResult> PruneAsync(CancellationToken cancellationToken = default) =>
         WithStoreToFree(Collect, cancellationToken);

@@ -17,10 +17,20 @@ internal sealed class DirectorySink(string root) : IArchiveSink
 
     public void AddFile(string name, ReadOnlySpan<byte> content) => File.WriteAllBytes(Path.Combine(root, name), content);
 
+    /// <summary>Written beside its name and renamed once whole: a copy that fails (a blob that proves damaged at its end) leaves nothing under the name.</summary>
     public void AddFile(string name, long size, Stream content)
     {
-        using var f = new FileStream(Path.Combine(root, name), FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
-        content.CopyTo(f, 1 << 20);
+        var path = Path.Combine(root, name);
+        var temp = path + ".tmp";
+        try
+        {
+            using (var f = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16)) content.CopyTo(f, 1 << 20);
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
     }
 
     public bool Has(string name) => File.Exists(Path.Combine(root, name));

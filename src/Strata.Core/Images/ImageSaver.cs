@@ -20,8 +20,18 @@ internal sealed class ImageSaver(StrataStore store)
             case SaveFormat.OciDir:
                 if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any() && !File.Exists(Path.Combine(output, "oci-layout")))
                     throw StrataException.BadArgument($"{output} exists and is not an OCI layout");
+                bool made = !Directory.Exists(output);
                 Directory.CreateDirectory(output);
-                using (var sink = new DirectorySink(output)) WriteOci(images, sink, MergeIndex(output));
+                try
+                {
+                    using var sink = new DirectorySink(output);
+                    WriteOci(images, sink, MergeIndex(output));
+                }
+                catch when (made)
+                {
+                    Directory.Delete(output, recursive: true); // a layout this save began: nothing of it stays
+                    throw;
+                }
                 break;
             case SaveFormat.OciArchive:
                 WriteArchive(output, sink => WriteOci(images, sink, []));
@@ -121,8 +131,19 @@ internal sealed class ImageSaver(StrataStore store)
         var name = $"blobs/{digest.Algorithm}/{digest.Encoded}";
         if (sink.Has(name)) return;
         sink.AddDirectory($"blobs/{digest.Algorithm}");
+        // Verified as it is copied: bit rot in the store is refused, never handed on under its old digest.
         using var s = store.Content.OpenRead(digest);
-        sink.AddFile(name, s.Length, s);
+        using var verified = new VerifyingStream(s, digest, s.Length, $"stored blob {digest}");
+        sink.AddFile(name, s.Length, verified);
+        verified.DrainAndVerify();
+    }
+
+    /// <summary>Throws a digest mismatch when the stored blob's bytes are not what its name says.</summary>
+    private void VerifyStored(Digest digest)
+    {
+        using var blob = store.Content.OpenRead(digest);
+        var actual = Digest.Parse("sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(blob)));
+        if (actual != digest) throw new DigestMismatchException(digest, actual, $"stored blob {digest}");
     }
 
     private static void WriteBlob(IArchiveSink sink, Digest digest, byte[] content)
@@ -152,8 +173,18 @@ internal sealed class ImageSaver(StrataStore store)
                 if (sink.Has(name)) continue;
                 var size = LayerDigests.Of(store, layer.Digest).UncompressedSize;
                 using var blob = store.Content.OpenRead(layer.Digest);
-                using var tar = LayerStreams.OpenDecompressed(blob, out _);
-                sink.AddFile(name, size, tar);
+                using var verified = new VerifyingStream(blob, layer.Digest, blob.Length, $"stored blob {layer.Digest}");
+                try
+                {
+                    using var tar = LayerStreams.OpenDecompressed(verified, out _);
+                    sink.AddFile(name, size, tar);
+                    verified.DrainAndVerify();
+                }
+                catch (Exception e) when (e is not (DigestMismatchException or OperationCanceledException))
+                {
+                    VerifyStored(layer.Digest); // rotten bytes fail decompression first: say what is wrong
+                    throw;
+                }
             }
             if (entry.RepoTags.Count == 0) entry.RepoTags = null;
             entries.Add(entry);

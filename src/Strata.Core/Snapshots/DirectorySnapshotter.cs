@@ -149,14 +149,10 @@ internal abstract class DirectorySnapshotter : ISnapshotter
     /// </summary>
     public long SweepOrphans(TimeSpan age)
     {
-        if (!Directory.Exists(Home)) return 0;
         var rows = Store.Snapshots.List();
-        var named = rows.Where(s => s.Dir is not null).Select(s => Path.GetFullPath(Path.Combine(Store.Root, s.Dir!))).ToHashSet(StringComparer.Ordinal);
         long freed = 0;
-        foreach (var dir in Directory.EnumerateDirectories(Home))
+        foreach (var dir in Orphans(rows))
         {
-            var name = Path.GetFileName(dir);
-            if (name is "l" or "empty" || name.StartsWith("flat-", StringComparison.Ordinal) || named.Contains(dir)) continue;
             if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(dir) < age) continue;
             freed += TreeUsage.Of(dir).Bytes;
             DeleteTree(dir);
@@ -164,6 +160,20 @@ internal abstract class DirectorySnapshotter : ISnapshotter
         SweepExtras(rows, age);
         return freed;
     }
+
+    /// <summary>The directories in <see cref="Home"/> no row names, whatever their age (what a check reports).</summary>
+    public IReadOnlyList<string> Orphans() => Orphans(Store.Snapshots.List());
+
+    private List<string> Orphans(IReadOnlyList<SnapshotRecord> rows)
+    {
+        if (!Directory.Exists(Home)) return [];
+        var named = rows.Where(s => s.Dir is not null).Select(s => Path.GetFullPath(Path.Combine(Store.Root, s.Dir!))).ToHashSet(StringComparer.Ordinal);
+        return Directory.EnumerateDirectories(Home).Where(dir => Path.GetFileName(dir) is not ("l" or "empty")
+            && !Path.GetFileName(dir).StartsWith("flat-", StringComparison.Ordinal) && !named.Contains(dir)).ToList();
+    }
+
+    /// <summary>Whether a snapshot's own directory is where its row says (a view has none).</summary>
+    public bool HasFiles(SnapshotRecord s) => s.Dir is null || Directory.Exists(TreeOf(s));
 
     /// <summary>What else of the form a crash can leave unnamed by any row (overlay's links), once <paramref name="age"/> old.</summary>
     protected virtual void SweepExtras(IReadOnlyList<SnapshotRecord> rows, TimeSpan age) { }

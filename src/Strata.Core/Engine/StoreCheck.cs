@@ -1,0 +1,123 @@
+using System.Security.Cryptography;
+using Strata.Errors;
+using Strata.Oci;
+using Strata.Snapshots;
+using Strata.Storage;
+using Strata.Union;
+
+namespace Strata.Engine;
+
+/// <summary>
+/// podman system check: the store's content against its digests and its metadata against the disk, each problem one
+/// line; with repair, what is damaged and cannot be rebuilt goes (a damaged blob, an image that lost one, a layer row
+/// without files, which the next create or pull unpacks again, files and rows nothing names). Runs with the store lock
+/// exclusive, so nothing in flight looks half-made.
+/// </summary>
+internal sealed class StoreCheck(StrataStore store, ContainerStore containers, bool repair, bool quick)
+{
+    private readonly List<StoreProblem> _problems = [];
+    private readonly List<Digest> _removedImages = [];
+
+    public CheckReport Run(CancellationToken cancellationToken)
+    {
+        using var exclusive = StoreLock.Exclusive(store.Root);
+        var damaged = CheckBlobs(cancellationToken);
+        CheckImages(damaged);
+        CheckSnapshots();
+        CheckContainers();
+        return new CheckReport(_problems, _removedImages);
+    }
+
+    private void Report(string subject, string problem, bool repaired) => _problems.Add(new StoreProblem(subject, problem, repaired));
+
+    /// <summary>Every blob hashed against its name (quick: only that it is there and readable).</summary>
+    private HashSet<Digest> CheckBlobs(CancellationToken cancellationToken)
+    {
+        var damaged = new HashSet<Digest>();
+        if (quick) return damaged;
+        foreach (var d in store.Content.List())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            using (var blob = File.OpenRead(store.Content.BlobPath(d)))
+                if (Convert.ToHexStringLower(SHA256.HashData(blob)) == d.Encoded) continue;
+            damaged.Add(d);
+            if (repair) store.Content.Delete(d);
+            Report($"blob {d}", "its content does not match its digest", repair);
+        }
+        return damaged;
+    }
+
+    /// <summary>Every image's manifest, config and layer blobs present and whole.</summary>
+    private void CheckImages(HashSet<Digest> damaged)
+    {
+        foreach (var record in store.Images.List())
+        {
+            var subject = $"image {(record.Names.Count > 0 ? record.Names[0] : record.Id.Short)}";
+            string? problem;
+            try
+            {
+                var image = LocalImage.Load(store, record);
+                problem = image.Manifest.Layers.Select(l => l.Digest).Prepend(image.Manifest.Config.Digest).Prepend(record.ManifestDigest)
+                    .Select(d => damaged.Contains(d) ? $"blob {d.Short} is damaged" : !store.Content.Exists(d) ? $"blob {d.Short} is missing" : null)
+                    .FirstOrDefault(p => p is not null);
+            }
+            catch (Exception e) when (e is StrataException or IOException)
+            {
+                problem = e.Message;
+            }
+            if (problem is null) continue;
+            bool removed = repair && store.Images.DeleteUnused(record.Id, null);
+            if (removed) _removedImages.Add(record.Id);
+            var users = repair && !removed ? $"; in use by containers {string.Join(", ", store.Containers.ByImage(record.Id).Select(c => c.Name))}: remove them to repair it" : "";
+            Report(subject, $"{problem}: the image is unusable{users}", removed);
+        }
+    }
+
+    /// <summary>Rows without files and files without rows (Strata's own snapshotters; another's keeps its own books).</summary>
+    private void CheckSnapshots()
+    {
+        if (containers.Snapshotter is not DirectorySnapshotter snapshotter) return;
+        foreach (var s in store.Snapshots.List().Where(s => !snapshotter.HasFiles(s)))
+        {
+            bool repaired = repair && TryRemove(snapshotter, s.Key);
+            Report($"snapshot {s.Key}", $"its directory {s.Dir} is missing" + (s.State == SnapshotState.Committed ? " (the layer is unpacked again when next needed)" : ""), repaired);
+        }
+        foreach (var dir in snapshotter.Orphans())
+        {
+            if (repair) Directory.Delete(dir, recursive: true);
+            Report($"directory {Path.GetRelativePath(store.Root, dir)}", "no snapshot names it", repair);
+        }
+    }
+
+    /// <summary>Every container on its writable layer, every writable layer of a container.</summary>
+    private void CheckContainers()
+    {
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var c in containers.List())
+        {
+            ids.Add(c.Id);
+            if (containers.Snapshotter.Stat(c.Id) is not null) continue;
+            if (repair) containers.Remove(c, force: true);
+            Report($"container {c.Name}", "its writable layer is missing: the container is unusable", repair);
+        }
+        foreach (var s in containers.Snapshotter.List().Where(s => s.Kind == SnapshotKind.Active && !ids.Contains(s.Key)
+            && !s.Key.StartsWith(LayerStore.ExtractPrefix, StringComparison.Ordinal)))
+        {
+            bool repaired = repair && TryRemove(containers.Snapshotter, s.Key);
+            Report($"snapshot {s.Key}", "a writable layer of no container", repaired);
+        }
+    }
+
+    private static bool TryRemove(ISnapshotter snapshotter, string key)
+    {
+        try
+        {
+            snapshotter.Remove(key);
+            return true;
+        }
+        catch (StrataException e) when (e.Kind == ErrorKind.FailedPrecondition)
+        {
+            return false; // its children keep it: they are reported on their own
+        }
+    }
+}
