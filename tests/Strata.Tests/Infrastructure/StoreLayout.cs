@@ -19,4 +19,11 @@ internal static class StoreLayout
         using var store = StrataStore.Open(root);
         return store.Snapshots.List().Where(s => s.State == SnapshotState.Committed).Select(s => Path.Combine(root, s.Dir!)).ToList();
     }
+
+    /// <summary>The overlay links the store's snapshot rows name.</summary>
+    public static IReadOnlySet<string> NamedLinks(string root)
+    {
+        using var store = StrataStore.Open(root);
+        return store.Snapshots.List().Where(s => s.Link is not null).Select(s => s.Link!).ToHashSet(StringComparer.Ordinal);
+    }
 }
