@@ -37,6 +37,9 @@ internal static class FuseProtocol
     // With HandleKillprivV2 the kernel says when a write or a truncating open must drop set-user/group-ID bits.
     public const uint WriteKillSuidgid = 1 << 2, OpenKillSuidgid = 1 << 0;
 
+    // getattr_flags: the request names an open file (fstat)
+    public const uint GetattrFh = 1 << 0;
+
     // open reply flags
     public const uint FopenDirectIo = 1 << 0, FopenKeepCache = 1 << 1, FopenPassthrough = 1 << 7;
 

@@ -100,6 +100,11 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
                 {
                     Dispatch(ref request, output);
                 }
+                catch (ErrnoException e) when (_fs.Problem() is null)
+                {
+                    // A layer's own answer (a name over NAME_MAX, a full disk): the caller gets that errno, as on overlayfs.
+                    Reply(request.Header.Unique, e.Number, output, 0);
+                }
                 catch (Exception e)
                 {
                     // A bug or a vanished layer: the caller gets EIO, never a hang.
@@ -145,13 +150,18 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
                 size = Put(body, entry, error);
                 break;
             case Opcode.Getattr:
-                error = _fs.GetAttr(h.NodeId, out var attr);
-                size = Put(body, attr, error);
-                break;
+                {
+                    var m = r.Read<GetattrIn>();
+                    error = _fs.GetAttr(h.NodeId, (m.GetattrFlags & GetattrFh) != 0 ? m.Fh : 0, out var attr);
+                    size = Put(body, attr, error);
+                    break;
+                }
             case Opcode.Setattr:
-                error = _fs.SetAttr(h.NodeId, r.Read<SetattrIn>(), caller, out attr);
-                size = Put(body, attr, error);
-                break;
+                {
+                    error = _fs.SetAttr(h.NodeId, r.Read<SetattrIn>(), caller, out var attr);
+                    size = Put(body, attr, error);
+                    break;
+                }
             case Opcode.Readlink:
                 error = _fs.ReadLink(h.NodeId, out var target);
                 if (error == 0) { target.CopyTo(body); size = target.Length; }

@@ -13,7 +13,8 @@ internal interface IFuseFileSystem
 {
     int Lookup(ulong parent, string name, out EntryOut entry);
     void Forget(ulong node, ulong count);
-    int GetAttr(ulong node, out AttrOut attr);
+    /// <param name="fh">The open file the caller asks through (fstat), or 0.</param>
+    int GetAttr(ulong node, ulong fh, out AttrOut attr);
     int SetAttr(ulong node, in SetattrIn set, FuseCaller caller, out AttrOut attr);
     int ReadLink(ulong node, out byte[] target);
     int Symlink(ulong parent, string name, string target, FuseCaller caller, out EntryOut entry);

@@ -203,15 +203,31 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
         }
     }
 
-    public int GetAttr(ulong node, out AttrOut attr)
+    public int GetAttr(ulong node, ulong fh, out AttrOut attr)
     {
         attr = default;
         lock (_lock)
         {
-            if (NodeOf(node) is not { } n || _stack.Resolve(n.Path) is not { } found) return Errno.ENOENT;
-            attr = AttrReply(n.Id, found.Full, found.Stat);
+            if (NodeOf(node) is { } n && _stack.Resolve(n.Path) is { } found)
+            {
+                attr = AttrReply(n.Id, found.Full, found.Stat);
+                return 0;
+            }
+            // No name left (unlinked while open): the open file answers, as fstat does, with nlink 0.
+            if (OpenFileOf(node, fh) is not { } file) return Errno.ENOENT;
+            var (s, ns) = FuseSession.Timeout;
+            attr = new AttrOut { AttrValid = s, AttrValidNsec = ns, Attr = AttrOf(node, StatFd(file.Fd)) };
             return 0;
         }
+    }
+
+    /// <summary>An open file of a node: the one the request names, else any.</summary>
+    private OpenFile? OpenFileOf(ulong node, ulong fh)
+    {
+        if (fh != 0 && _files.TryGetValue(fh, out var named) && named.Node.Id == node) return named;
+        foreach (var file in _files.Values)
+            if (file.Node.Id == node) return file;
+        return null;
     }
 
     public int ReadLink(ulong node, out byte[] target)
