@@ -13,7 +13,7 @@ namespace Strata.Fuse;
 /// device fd, INIT negotiation (1 MiB writes, readdirplus, parallel dirops), then worker threads that read
 /// requests, call the file system and write replies. Unmounting (ours or anyone's) ends the workers.
 /// </summary>
-internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
+internal sealed unsafe class FuseSession : IDisposable, IBackingFiles, IKernelCache
 {
     public const int MaxWrite = 1 << 20;
     private const int BufferSize = MaxWrite + 4096;
@@ -369,6 +369,7 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
             MaxStackDepth = (flags2 & Passthrough) != 0 ? 1u : 0, // backing files on a non-stacked file system
         };
         if ((flags2 & Passthrough) != 0) _fs.Backing = this;
+        _fs.Cache = this;
         size = Put(body, reply, 0);
         return 0;
     }
@@ -387,6 +388,19 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
     {
         uint value = (uint)id;
         if (Libc.Ioctl(_fd, Libc.FUSE_DEV_IOC_BACKING_CLOSE, &value) != 0) Log($"dropping backing file {id}: errno {Libc.LastErrno}");
+    }
+
+    /// <summary>
+    /// Attributes only (offset -1 keeps the page cache): the kernel takes no inode lock for it, so it is safe while a
+    /// request on that node is being served. ENOENT (the kernel holds no such inode) is no failure.
+    /// </summary>
+    public void InvalidateAttributes(ulong node)
+    {
+        Span<byte> message = stackalloc byte[Unsafe.SizeOf<OutHeader>() + Unsafe.SizeOf<NotifyInvalInodeOut>()];
+        MemoryMarshal.Write(message, new OutHeader { Len = (uint)message.Length, Error = NotifyInvalInode });
+        MemoryMarshal.Write(message[Unsafe.SizeOf<OutHeader>()..], new NotifyInvalInodeOut { Ino = node, Off = -1 });
+        fixed (byte* p = message)
+            if (Libc.Write(_fd, p, (nuint)message.Length) < 0 && Libc.LastErrno is not (Errno.ENOENT or Errno.ENODEV)) Log($"invalidating node {node}: errno {Libc.LastErrno}");
     }
 
     private static int Put<T>(Span<byte> body, in T value, int error) where T : unmanaged

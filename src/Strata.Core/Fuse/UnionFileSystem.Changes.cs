@@ -143,7 +143,12 @@ internal sealed partial class UnionFileSystem
             if (e != 0) return e;
             if (LinkAt(AT_FDCWD, Path.Combine(_upper!, n.Path), AT_FDCWD, full, 0) != 0) return LastErrno;
             Changed(path);
-            entry = Entry(Remember(path), full, StatPath(full)!.Value);
+            var st = StatPath(full)!.Value;
+            var added = Remember(path);
+            entry = Entry(added, full, st);
+            // The source's own node too: its nlink changed, and a copy-up made it another file.
+            Cache?.InvalidateAttributes(n.Id);
+            OtherNamesChanged(added, st);
             return 0;
         }
     }
@@ -165,7 +170,9 @@ internal sealed partial class UnionFileSystem
             if (directory && List(path) is { Count: > 0 }) return Errno.ENOTEMPTY;
             int e = Erase(path);
             if (e != 0) return e;
+            _byPath.TryGetValue(path, out var gone);
             Detach(path);
+            OtherNamesChanged(gone, found.Stat);
             return 0;
         }
     }
@@ -219,7 +226,9 @@ internal sealed partial class UnionFileSystem
                 if (dst.Stat.IsDirectory && List(to) is { Count: > 0 }) return Errno.ENOTEMPTY;
                 int e0 = Erase(to);
                 if (e0 != 0) return e0;
+                _byPath.TryGetValue(to, out var gone);
                 Detach(to);
+                OtherNamesChanged(gone, dst.Stat);
             }
             // A directory from a lower layer moves whole: copied up with everything under it, then made opaque so
             // nothing a lower layer holds at the new name merges into it.
@@ -270,6 +279,7 @@ internal sealed partial class UnionFileSystem
         lock (_lock)
         {
             int e = UpperCopy(node, out var full);
+            var n = NodeOf(node);
             if (e == Errno.ENOENT && OpenFileOf(node, (set.Valid & FattrFh) != 0 ? set.Fh : 0) is { } open) return SetAttr(node, open, set, out attr);
             if (e != 0) return e;
             if (_rootless && (set.Valid & (FattrMode | FattrUid | FattrGid)) != 0)
@@ -293,7 +303,9 @@ internal sealed partial class UnionFileSystem
                 if (UtimensAt(AT_FDCWD, full, Times(set), AT_SYMLINK_NOFOLLOW) != 0) return LastErrno;
             }
             if ((set.Valid & FattrKillSuidgid) != 0 && KillSuidgid(full) is var k and not 0) return k;
-            attr = AttrReply(node, full, StatPath(full)!.Value);
+            var st = StatPath(full)!.Value;
+            attr = AttrReply(n!, full, st); // UpperCopy found it
+            OtherNamesChanged(n, st);
             return 0;
         }
     }

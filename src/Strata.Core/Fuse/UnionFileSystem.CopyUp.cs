@@ -23,7 +23,12 @@ internal sealed partial class UnionFileSystem
         e = CopyUpOne(found, upperFull);
         if (e == 0 && parentBefore is { } p) SetTimes(parentFull, p);
         Changed(path);
-        if (e == 0 && _byPath.TryGetValue(path, out var node)) node.CopiedUp = true;
+        if (e == 0 && _byPath.TryGetValue(path, out var node))
+        {
+            node.CopiedUp = true;
+            // Another file now: its inode number (shown where the layers share a file system) has changed.
+            if (_oneFileSystem) Cache?.InvalidateAttributes(node.Id);
+        }
         return e;
     }
 

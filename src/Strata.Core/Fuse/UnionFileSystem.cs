@@ -29,6 +29,9 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
 
         /// <summary>Its lower copy was copied up since the mount: opens made on the lower copy read the upper one now.</summary>
         public volatile bool CopiedUp;
+
+        /// <summary>The file last shown for it (device, inode): other names of one file are other nodes.</summary>
+        public (uint, uint, ulong) File { get; set; }
     }
 
     private sealed record DirSnapshot(List<(string Name, uint Type)> Entries);
@@ -76,6 +79,8 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
     private bool Writable => _upper is not null;
 
     public IBackingFiles? Backing { get; set; }
+
+    public IKernelCache? Cache { get; set; }
 
     /// <summary>A registration failed (e.g. layers on a stacked file system): every later open is served here.</summary>
     private bool _passthroughFailed;
@@ -174,13 +179,28 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
     private EntryOut Entry(Node node, string full, in Statx st)
     {
         var (s, ns) = FuseSession.Timeout;
+        node.File = (st.DevMajor, st.DevMinor, st.Ino);
         return new EntryOut { NodeId = node.Id, EntryValid = s, EntryValidNsec = ns, AttrValid = s, AttrValidNsec = ns, Attr = AttrOf(node.Id, Shown(full, st)) };
     }
 
-    private AttrOut AttrReply(ulong id, string full, in Statx st)
+    private AttrOut AttrReply(Node node, string full, in Statx st)
     {
         var (s, ns) = FuseSession.Timeout;
-        return new AttrOut { AttrValid = s, AttrValidNsec = ns, Attr = AttrOf(id, Shown(full, st)) };
+        node.File = (st.DevMajor, st.DevMinor, st.Ino);
+        return new AttrOut { AttrValid = s, AttrValidNsec = ns, Attr = AttrOf(node.Id, Shown(full, st)) };
+    }
+
+    /// <summary>
+    /// A file with more names than one changed through one of them (link, unlink, chmod, chown, truncate, times):
+    /// the kernel's attributes of its other names' nodes go, as they would with one inode. Caller holds the lock.
+    /// </summary>
+    /// <param name="st">The file's stat, from before the change when that is an unlink (the names it had then count).</param>
+    private void OtherNamesChanged(Node? changed, in Statx st)
+    {
+        if (st.Nlink < 2 || st.IsDirectory || Cache is not { } cache) return;
+        var file = (st.DevMajor, st.DevMinor, st.Ino);
+        foreach (var other in _nodes.Values)
+            if (other != changed && other.File == file) cache.InvalidateAttributes(other.Id);
     }
 
     private static string Join(Node parent, string name) => LayerPaths.Join(parent.Path, name);
@@ -210,7 +230,7 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
         {
             if (NodeOf(node) is { } n && _stack.Resolve(n.Path) is { } found)
             {
-                attr = AttrReply(n.Id, found.Full, found.Stat);
+                attr = AttrReply(n, found.Full, found.Stat);
                 return 0;
             }
             // No name left (unlinked while open): the open file answers, as fstat does, with nlink 0.

@@ -31,6 +31,28 @@ public class FusePosixTests
     }, TestContext.Current.CancellationToken);
 
     [Fact(Timeout = Timeout)]
+    public Task HardLinksShareAttributesAtOnce() => Differential(merged =>
+    {
+        // pjdfstest's link/00.t: nlink, mode, owner and ctime of one name follow a link, chmod or chown through another.
+        var lines = new List<string>();
+        foreach (var first in new[] { "new", "lowerfile" })
+        {
+            string a = Path.Combine(merged, first), b = Path.Combine(merged, first + "-link"), c = Path.Combine(merged, first + "-link2");
+            if (first == "new") File.WriteAllText(a, "x");
+            lines.Add($"{first} before: {Attributes(a)}"); // now in the kernel's cache
+            lines.Add($"link: {Call(() => Libc.LinkAt(Libc.AT_FDCWD, a, Libc.AT_FDCWD, b, 0))} {Attributes(a)} | {Attributes(b)}");
+            Thread.Sleep(20); // so that a ctime left stale shows
+            lines.Add($"chmod: {Call(() => Libc.FchmodAt(Libc.AT_FDCWD, b, 0x180, 0))} {Attributes(a)} {SameCtime(a, b)}");
+            Thread.Sleep(20);
+            lines.Add($"chown: {Call(() => Libc.FchownAt(Libc.AT_FDCWD, a, 65534, 65533, 0))} {Attributes(b)} {SameCtime(a, b)}");
+            lines.Add($"link2: {Call(() => Libc.LinkAt(Libc.AT_FDCWD, b, Libc.AT_FDCWD, c, 0))} {Attributes(a)} | {Attributes(b)}");
+            lines.Add($"unlink: {Call(() => Libc.UnlinkAt(Libc.AT_FDCWD, a, 0))} {Attributes(b)} | {Attributes(c)}");
+            lines.Add($"truncate: {Call(() => Libc.Truncate(c, 5))} {Attributes(b)}");
+        }
+        return lines;
+    }, TestContext.Current.CancellationToken);
+
+    [Fact(Timeout = Timeout)]
     public Task FstatOfAnOpenFileWithNoNameLeftShowsNlinkZero() => Differential(merged =>
     {
         // pjdfstest's unlink/14.t: an open file outlives its last name, and fstat shows nlink 0.
