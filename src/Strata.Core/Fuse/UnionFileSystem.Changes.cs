@@ -22,7 +22,7 @@ internal sealed partial class UnionFileSystem
         if (_stack.Resolve(p.Path) is not { Stat.IsDirectory: true }) return Errno.ENOTDIR;
         int e = CopyUp(p.Path);
         if (e != 0) return e;
-        full = Path.Combine(_upper!, path);
+        full = Upper(path);
         // A whiteout hid a lower object of this name: the new object takes its place.
         if (StatPath(full) is { } st && OverlayFormat.IsWhiteout(st) && UnlinkAt(AT_FDCWD, full, 0) != 0) return LastErrno;
         return 0;
@@ -141,7 +141,7 @@ internal sealed partial class UnionFileSystem
             if (e != 0) return e;
             e = CopyUp(n.Path);
             if (e != 0) return e;
-            if (LinkAt(AT_FDCWD, Path.Combine(_upper!, n.Path), AT_FDCWD, full, 0) != 0) return LastErrno;
+            if (LinkAt(AT_FDCWD, Upper(n.Path), AT_FDCWD, full, 0) != 0) return LastErrno;
             Changed(path);
             var st = StatPath(full)!.Value;
             var added = Remember(path);
@@ -180,7 +180,7 @@ internal sealed partial class UnionFileSystem
     /// <summary>Makes a union path vanish: its upper copy goes, and a whiteout covers what a lower still holds.</summary>
     private int Erase(string path)
     {
-        var upperFull = Path.Combine(_upper!, path);
+        var upperFull = Upper(path);
         if (StatPath(upperFull) is { } st)
         {
             // An upper directory of an empty union directory holds at most whiteouts.
@@ -235,15 +235,15 @@ internal sealed partial class UnionFileSystem
             int e = src.Stat.IsDirectory ? CopyUpTree(from) : CopyUp(from);
             if (e == 0) e = CopyUp(np.Path);
             if (e != 0) return e;
-            var toFull = Path.Combine(_upper!, to);
+            var toFull = Upper(to);
             if (StatPath(toFull) is { } old && OverlayFormat.IsWhiteout(old) && UnlinkAt(AT_FDCWD, toFull, 0) != 0) return LastErrno;
-            if (RenameAt2(AT_FDCWD, Path.Combine(_upper!, from), AT_FDCWD, toFull, 0) != 0) return LastErrno;
+            if (RenameAt2(AT_FDCWD, Upper(from), AT_FDCWD, toFull, 0) != 0) return LastErrno;
             if (src.Stat.IsDirectory && LowerHas(to)) Libc.SetXattr(toFull, OverlayFormat.OpaqueXattr(_userMarkers), "y"u8);
             Changed(from, tree: true);
             Changed(to, tree: true);
             if (LowerHas(from))
             {
-                if (OverlayFormat.MakeWhiteout(AT_FDCWD, Path.Combine(_upper!, from)) != 0) return LastErrno;
+                if (OverlayFormat.MakeWhiteout(AT_FDCWD, Upper(from)) != 0) return LastErrno;
                 Changed(from);
             }
             Move(from, to);
@@ -269,7 +269,7 @@ internal sealed partial class UnionFileSystem
         if (NodeOf(node) is not { } n || _stack.Resolve(n.Path) is null) return Errno.ENOENT;
         if (!Writable) return Errno.EROFS;
         int e = CopyUp(n.Path);
-        full = Path.Combine(_upper!, n.Path);
+        full = Upper(n.Path);
         return e;
     }
 
@@ -379,33 +379,31 @@ internal sealed partial class UnionFileSystem
     public unsafe int GetXattr(ulong node, string name, Span<byte> buffer, out int size)
     {
         size = 0;
-        string full;
         lock (_lock)
         {
             if (NodeOf(node) is not { } n || _stack.Resolve(n.Path) is not { } found) return Errno.ENOENT;
-            full = found.Full;
+            if (IsPrivate(name)) return Errno.ENODATA;
+            fixed (byte* p = buffer)
+            {
+                nint r = Lgetxattr(found.Full, Stored(name), buffer.IsEmpty ? null : p, (nuint)buffer.Length);
+                if (r < 0) return LastErrno;
+                size = (int)r;
+            }
+            return 0;
         }
-        if (IsPrivate(name)) return Errno.ENODATA;
-        fixed (byte* p = buffer)
-        {
-            nint r = Lgetxattr(full, Stored(name), buffer.IsEmpty ? null : p, (nuint)buffer.Length);
-            if (r < 0) return LastErrno;
-            size = (int)r;
-        }
-        return 0;
     }
 
     public int ListXattr(ulong node, Span<byte> buffer, out int size)
     {
         size = 0;
-        string full;
+        Dictionary<string, byte[]> stored;
         lock (_lock)
         {
             if (NodeOf(node) is not { } n || _stack.Resolve(n.Path) is not { } found) return Errno.ENOENT;
-            full = found.Full;
+            stored = ListXattrs(found.Full);
         }
         var names = new List<byte>();
-        foreach (var name in ListXattrs(full).Keys.Select(Presented).OfType<string>())
+        foreach (var name in stored.Keys.Select(Presented).OfType<string>())
         {
             names.AddRange(Encoding.UTF8.GetBytes(name));
             names.Add(0);

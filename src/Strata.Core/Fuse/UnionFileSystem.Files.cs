@@ -41,37 +41,31 @@ internal sealed partial class UnionFileSystem
         open = default;
         int f = (int)flags;
         bool writes = (f & O_ACCMODE) != O_RDONLY || (f & O_TRUNC) != 0;
-        string full;
-        Node n;
-        bool regular, throughDaemon, onLower;
+        // All under the lock: a deep path's place in a layer is valid only there (see LayerStack.Full).
         lock (_lock)
         {
             if (NodeOf(node) is not { } known || _stack.Resolve(known.Path) is not { } found) return Errno.ENOENT;
-            n = known;
-            regular = found.Stat.IsRegular;
+            var n = known;
+            bool regular = found.Stat.IsRegular;
             // A write in passthrough would keep set-ID bits and capabilities the kernel wants dropped: such
             // writes come here, where the kernel marks them (WriteKillSuidgid).
-            throughDaemon = writes && regular && Backing is not null && HasPrivileges(found.Full, found.Stat);
+            bool throughDaemon = writes && regular && Backing is not null && HasPrivileges(found.Full, found.Stat);
             if (writes && !Writable) return Errno.EROFS;
-            full = found.Full;
-            onLower = Writable && found.Layer != 0 && !writes;
+            var full = found.Full;
+            bool onLower = Writable && found.Layer != 0 && !writes;
             if (writes && found.Layer != 0)
             {
                 int e = CopyUp(n.Path);
                 if (e != 0) return e;
-                full = Path.Combine(_upper!, n.Path);
+                full = Upper(n.Path);
             }
+            int fd = OpenAt(AT_FDCWD, full, (f & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_CLOEXEC, 0);
+            if (fd < 0) return LastErrno;
+            int error = killSuidgid && writes ? KillSuidgid(full) : 0;
+            if (error == 0) error = Opened(fd, n, full, regular, throughDaemon, onLower, out open);
+            if (error != 0) Close(fd);
+            return error;
         }
-        int fd = OpenAt(AT_FDCWD, full, (f & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_CLOEXEC, 0);
-        if (fd < 0) return LastErrno;
-        int error = 0;
-        if (killSuidgid && writes)
-        {
-            lock (_lock) error = KillSuidgid(full);
-        }
-        if (error == 0) error = Opened(fd, n, full, regular, throughDaemon, onLower, out open);
-        if (error != 0) Close(fd);
-        return error;
     }
 
     /// <summary>
@@ -148,7 +142,7 @@ internal sealed partial class UnionFileSystem
         if (killSuidgid)
         {
             int e;
-            lock (_lock) e = NodeOf(file.Node.Id) is { } n ? KillSuidgid(Path.Combine(_upper!, n.Path)) : 0;
+            lock (_lock) e = NodeOf(file.Node.Id) is { } n ? KillSuidgid(Upper(n.Path)) : 0;
             if (e != 0) return e;
         }
         fixed (byte* p = data)
@@ -175,7 +169,7 @@ internal sealed partial class UnionFileSystem
         {
             if (!file.OnLower) return;
             int upper;
-            lock (_lock) upper = OpenAt(AT_FDCWD, Path.Combine(_upper!, file.Node.Path), O_RDONLY | O_CLOEXEC, 0);
+            lock (_lock) upper = OpenAt(AT_FDCWD, Upper(file.Node.Path), O_RDONLY | O_CLOEXEC, 0);
             if (upper >= 0) file.MoveTo(upper);
         }
     }
@@ -187,6 +181,7 @@ internal sealed partial class UnionFileSystem
         {
             if (_files.TryRemove(fh, out var file)) file.Close();
         }
+        lock (_lock) _stack.CloseHeld();
     }
 
     public void Release(ulong fh)

@@ -66,7 +66,7 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
         _work = work;
         _layers = [.. upper is null ? [] : new[] { upper }, .. lowersTopFirst];
         if (_layers.Length == 0) throw new ArgumentException("a union needs at least one layer");
-        _stack = new LayerStack(_layers, whiteoutFiles: _userMarkers);
+        _stack = new LayerStack(_layers, whiteoutFiles: _userMarkers, longPaths: true);
         // A rootless-form device is a regular file on disk: its type comes from its override.
         _listedType = (string full, in Statx st) => _rootless && st.IsRegular ? Shown(full, st).Type : st.Type;
         _identities = [.. _layers.Append(work).OfType<string>().Select(d => (d, Identity(d) ?? throw new ErrnoException(Errno.ENOENT, "open layer", d)))];
@@ -202,6 +202,9 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
         foreach (var other in _nodes.Values)
             if (other != changed && other.File == file) cache.InvalidateAttributes(other.Id);
     }
+
+    /// <summary>A union path's place in the upper layer (see <see cref="LayerStack.Full"/>: valid under the lock).</summary>
+    private string Upper(string path) => _stack.Full(0, path);
 
     private static string Join(Node parent, string name) => LayerPaths.Join(parent.Path, name);
 

@@ -1,3 +1,4 @@
+using System.Text;
 using Strata.Fuse;
 using Strata.Native;
 using Strata.Tests.Infrastructure;
@@ -73,6 +74,135 @@ public class FusePosixTests
     }, TestContext.Current.CancellationToken);
 
     [Fact(Timeout = Timeout)]
+    public Task PathsNearAndPastPathMaxWork() => Differential(merged =>
+    {
+        // pjdfstest's */03.t: a path of PATH_MAX-1 bytes works for every call; walking down by directory fds, paths
+        // in the union (and in its layers) go on past PATH_MAX, and a lower chain that deep is read and copied up.
+        var lines = new List<string>();
+        var fds = new List<int>();
+        try
+        {
+            int dfd = Libc.Check(Libc.OpenAt(Libc.AT_FDCWD, merged, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0), "open", merged);
+            fds.Add(dfd);
+            for (int depth = 1; depth <= Depth; depth++)
+            {
+                var made = Call(() => Libc.MkdirAt(dfd, DeepName, 0x1ed));
+                int next = Libc.OpenAt(dfd, DeepName, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
+                if (next < 0) { lines.Add($"depth {depth}: mkdir {made}, open {ErrnoName(Libc.LastErrno)}"); break; }
+                fds.Add(dfd = next);
+                if (depth % 5 == 0 || depth > 18) lines.Add($"depth {depth} ({depth * (DeepName.Length + 1)} bytes): {Exercise(dfd)}");
+            }
+            for (int i = fds.Count - 1; i > 0; i--) lines.Add($"rmdir {i}: {Call(() => Libc.UnlinkAt(fds[i - 1], DeepName, Libc.AT_REMOVEDIR))}");
+            // The lower chain: read at the bottom, then changed there (copy-up of every directory on the way).
+            dfd = Libc.Check(Libc.OpenAt(Libc.AT_FDCWD, Path.Combine(merged, "deep"), Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0), "open", "deep");
+            fds.Add(dfd);
+            for (int depth = 1; depth <= Depth; depth++)
+            {
+                int next = Libc.OpenAt(dfd, DeepName, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
+                if (next < 0) { lines.Add($"lower depth {depth}: open {ErrnoName(Libc.LastErrno)}"); break; }
+                fds.Add(dfd = next);
+            }
+            lines.Add($"lower bottom: {Read(dfd, "f")} {StatAt(dfd, "f")} listing {string.Join(',', Directory.EnumerateFileSystemEntries($"/proc/self/fd/{dfd}").Select(Path.GetFileName).Order(StringComparer.Ordinal))}");
+            lines.Add($"lower bottom chmod {Call(() => Libc.FchmodAt(dfd, "f", 0x1c0, 0))} append {Append(dfd, "f")} {Read(dfd, "f")} {StatAt(dfd, "f")}");
+            lines.Add($"lower bottom rename {Call(() => Libc.RenameAt2(dfd, "f", dfd, "g", 0))} unlink {Call(() => Libc.UnlinkAt(dfd, "g", 0))} {StatAt(dfd, "g")}");
+            return lines;
+        }
+        finally
+        {
+            foreach (var fd in fds) Libc.Close(fd);
+        }
+    }, TestContext.Current.CancellationToken, lower =>
+    {
+        int dfd = Libc.Check(Libc.OpenAt(Libc.AT_FDCWD, Directory.CreateDirectory(Path.Combine(lower, "deep")).FullName, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0), "open", lower);
+        for (int depth = 1; depth <= Depth; depth++)
+        {
+            Libc.Check(Libc.MkdirAt(dfd, DeepName, 0x1ed), "mkdir", DeepName);
+            int next = Libc.Check(Libc.OpenAt(dfd, DeepName, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0), "open", DeepName);
+            Libc.Close(dfd);
+            dfd = next;
+        }
+        int f = Libc.Check(Libc.OpenAt(dfd, "f", Libc.O_WRONLY | Libc.O_CREAT | Libc.O_CLOEXEC, 0x1a4), "create", "f");
+        WriteText(f, "lower");
+        Libc.Close(f);
+        Libc.Close(dfd);
+    });
+
+    private const int Depth = 24; // 24 x 201 bytes: past PATH_MAX (4,096) from the mount point, and from the layers' roots
+    private static readonly string DeepName = new('d', 200);
+
+    /// <summary>Every kind of call on names in a deep directory.</summary>
+    private static string Exercise(int dfd)
+    {
+        var r = new List<string>
+        {
+            $"create {Call(() => CloseIfOpen(Libc.OpenAt(dfd, "f", Libc.O_WRONLY | Libc.O_CREAT | Libc.O_EXCL | Libc.O_CLOEXEC, 0x1a4)))}",
+            $"append {Append(dfd, "f")} read {Read(dfd, "f")}",
+            $"chmod {Call(() => Libc.FchmodAt(dfd, "f", 0x180, 0))} chown {Call(() => Libc.FchownAt(dfd, "f", 1, 2, Libc.AT_SYMLINK_NOFOLLOW))} {StatAt(dfd, "f")}",
+            $"xattr {Xattr($"/proc/self/fd/{dfd}/f")}",
+            $"rename {Call(() => Libc.RenameAt2(dfd, "f", dfd, "g", 0))} link {Call(() => Libc.LinkAt(dfd, "g", dfd, "h", 0))} {StatAt(dfd, "h")}",
+            $"symlink {Call(() => Libc.SymlinkAt("g", dfd, "s"))} readlink {Libc.ReadLinkAt(dfd, "s")} mknod {Call(() => Libc.MknodAt(dfd, "p", Libc.S_IFIFO | 0x1a4, 0))}",
+            $"mkdir {Call(() => Libc.MkdirAt(dfd, "sub", 0x1ed))} listing {string.Join(',', Directory.EnumerateFileSystemEntries($"/proc/self/fd/{dfd}").Select(Path.GetFileName).Where(n => n != DeepName).Order(StringComparer.Ordinal))}",
+            $"remove {Call(() => Libc.UnlinkAt(dfd, "g", 0))} {Call(() => Libc.UnlinkAt(dfd, "h", 0))} {Call(() => Libc.UnlinkAt(dfd, "s", 0))} {Call(() => Libc.UnlinkAt(dfd, "p", 0))} {Call(() => Libc.UnlinkAt(dfd, "sub", Libc.AT_REMOVEDIR))} {StatAt(dfd, "g")}",
+        };
+        return string.Join("; ", r);
+    }
+
+    private static string Append(int dfd, string name)
+    {
+        int fd = Libc.OpenAt(dfd, name, Libc.O_WRONLY | Libc.O_APPEND | Libc.O_CLOEXEC, 0);
+        if (fd < 0) return ErrnoName(Libc.LastErrno);
+        try { return WriteText(fd, "more"); }
+        finally { Libc.Close(fd); }
+    }
+
+    private static unsafe string WriteText(int fd, string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        fixed (byte* p = bytes) return Libc.Write(fd, p, (nuint)bytes.Length) == bytes.Length ? "ok" : ErrnoName(Libc.LastErrno);
+    }
+
+    private static unsafe string Read(int dfd, string name)
+    {
+        int fd = Libc.OpenAt(dfd, name, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
+        if (fd < 0) return ErrnoName(Libc.LastErrno);
+        try
+        {
+            var buffer = new byte[256];
+            fixed (byte* p = buffer)
+            {
+                var n = Libc.Read(fd, p, (nuint)buffer.Length);
+                return n < 0 ? ErrnoName(Libc.LastErrno) : $"\"{Encoding.UTF8.GetString(buffer, 0, (int)n)}\"";
+            }
+        }
+        finally { Libc.Close(fd); }
+    }
+
+    private static string StatAt(int dfd, string name)
+    {
+        try
+        {
+            return Libc.TryLstatAt(dfd, name, out var st) ? Describe(st) : "ENOENT";
+        }
+        catch (ErrnoException e)
+        {
+            return ErrnoName(e.Number);
+        }
+    }
+
+    private static string Xattr(string path)
+    {
+        try
+        {
+            Libc.SetXattr(path, "user.deep", "value"u8);
+            return Encoding.UTF8.GetString(Libc.GetXattr(path, "user.deep") ?? []);
+        }
+        catch (ErrnoException e)
+        {
+            return ErrnoName(e.Number);
+        }
+    }
+
+    [Fact(Timeout = Timeout)]
     public Task NewObjectsGetTheModeAskedWhateverTheDaemonsUmask() => Task.Run(() =>
     {
         // pjdfstest's open/00.t, mkdir/00.t, mkfifo/00.t under umask 0. The kernel has applied the caller's umask
@@ -107,7 +237,7 @@ public class FusePosixTests
     // ---------- the kernel's overlayfs and the FUSE union on the same layer, side by side ----------
 
     /// <summary>Runs a case on a fresh kernel overlay and a fresh FUSE union over copies of one lower layer; their lines must agree.</summary>
-    private static Task Differential(Func<string, List<string>> scenario, CancellationToken cancel) => Task.Run(() =>
+    private static Task Differential(Func<string, List<string>> scenario, CancellationToken cancel, Action<string>? lowerToo = null) => Task.Run(() =>
     {
         Requires.Root();
         Requires.Overlay();
@@ -117,6 +247,7 @@ public class FusePosixTests
         Directory.CreateDirectory(Path.Combine(lower, "dir"));
         File.WriteAllText(Path.Combine(lower, "lowerfile"), "lower\n");
         File.WriteAllText(Path.Combine(lower, "dir", "f"), "lower\n");
+        lowerToo?.Invoke(lower);
         string kUpper = tmp.CreateDirectory("k-upper"), kWork = tmp.CreateDirectory("k-work"), kMerged = tmp.CreateDirectory("k-merged");
         string fUpper = tmp.CreateDirectory("f-upper"), fWork = tmp.CreateDirectory("f-work"), fMerged = tmp.CreateDirectory("f-merged");
         Tool.Run("mount", "-t", "overlay", "overlay", "-o", $"lowerdir={lower},upperdir={kUpper},workdir={kWork}", kMerged);
