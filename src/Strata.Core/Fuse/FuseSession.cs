@@ -27,6 +27,8 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles, IKernelCa
     private readonly long[] _requests = new long[64];
     private int _disposed;
     private int _autoUnmountSocket = -1;
+    private uint? _connection;
+    private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(5);
     private readonly ILogger _log;
     private readonly bool _logRequestCounts;
 
@@ -59,6 +61,8 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles, IKernelCa
         var (fd, autoUnmount) = FuseMount.Open(mountPoint, source, kernelChecksPermissions);
         var session = new FuseSession(fs, fd, mountPoint, log ?? NullLogger.Instance, logRequestCounts) { _autoUnmountSocket = autoUnmount, _passthrough = passthrough };
         session.Start(threads);
+        // The connection's name under /sys/fs/fuse/connections: the kernel's dev_t of the mount (served by the workers).
+        if (Libc.TryLstatAt(Libc.AT_FDCWD, mountPoint, out var st)) session._connection = (st.DevMajor << 20) | st.DevMinor;
         return session;
     }
 
@@ -421,7 +425,51 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles, IKernelCa
         }
     }
 
-    /// <summary>Unmounts (lazily, so busy files do not keep it) and waits for the workers.</summary>
+    private bool Joined(TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        foreach (var t in _workers)
+        {
+            var left = deadline - DateTime.UtcNow;
+            if (left < TimeSpan.Zero || !t.Join(left)) return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Ends the connection (every request fails with ENOTCONN, blocked readers of /dev/fuse return) through fusectl's
+    /// abort file: where /sys/fs/fuse/connections has it mounted, else (as root) in a fusectl mount of our own that is
+    /// never attached anywhere, so nothing outside this call sees it.
+    /// </summary>
+    private bool Abort()
+    {
+        if (_connection is not { } id) return false;
+        var name = $"{id}/abort";
+        if (WriteOne(Libc.AT_FDCWD, "/sys/fs/fuse/connections/" + name)) return true;
+        int fs = Libc.FsOpen("fusectl", Libc.FSOPEN_CLOEXEC);
+        if (fs < 0) return false;
+        int mnt = Libc.FsConfig(fs, Libc.FSCONFIG_CMD_CREATE, null, null, 0) == 0 ? Libc.FsMount(fs, Libc.FSMOUNT_CLOEXEC, 0) : -1;
+        Libc.Close(fs);
+        if (mnt < 0) return false;
+        bool done = WriteOne(mnt, name);
+        Libc.Close(mnt);
+        return done;
+    }
+
+    private static bool WriteOne(int dirfd, string path)
+    {
+        int fd = Libc.OpenAt(dirfd, path, Libc.O_WRONLY | Libc.O_CLOEXEC, 0);
+        if (fd < 0) return false;
+        byte one = (byte)'1';
+        bool written = Libc.Write(fd, &one, 1) == 1;
+        Libc.Close(fd);
+        return written;
+    }
+
+    /// <summary>
+    /// Unmounts (lazily, so busy files do not keep it) and waits for the workers, within a bound: past it the
+    /// connection is aborted (and that is logged), so a copy of the mount elsewhere cannot keep this waiting.
+    /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
@@ -434,7 +482,14 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles, IKernelCa
         {
             Log($"umount {MountPoint}: errno {Libc.LastErrno}");
         }
-        Wait();
+        if (!Joined(StopWait))
+        {
+            // A copy of the mount in another mount namespace (or a file still open) keeps the connection alive after a
+            // lazy unmount, and the workers would wait for its requests forever: end it, as fusectl's abort does.
+            Log($"{MountPoint}: still in use {StopWait.TotalSeconds:0} s after the unmount (a copy in another mount namespace, or open files): aborting its FUSE connection");
+            if (!Abort()) Log($"{MountPoint}: the FUSE connection could not be aborted (is fusectl mounted on /sys/fs/fuse/connections?)");
+            if (!Joined(StopWait)) Log($"{MountPoint}: workers still running after the abort");
+        }
         Libc.Close(_fd);
         (_fs as IDisposable)?.Dispose();
         if (_logRequestCounts)
