@@ -17,7 +17,10 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles, IKernelCa
 {
     public const int MaxWrite = 1 << 20;
     private const int BufferSize = MaxWrite + 4096;
-    private static readonly TimeSpan CacheTimeout = TimeSpan.FromSeconds(1);
+    // Lower layers cannot change under a mount, and every change to the upper comes through it: the kernel keeps what
+    // it was told for a day (fuse-overlayfs: 1e9 s), and what the union changes on its own it is told at once
+    // (IKernelCache). Changes made in the upper directory behind the mount's back are unsupported, as on overlayfs.
+    private static readonly TimeSpan CacheTimeout = TimeSpan.FromDays(1);
 
     private readonly IFuseFileSystem _fs;
     private readonly int _fd;

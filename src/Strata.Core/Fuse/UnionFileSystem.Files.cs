@@ -16,6 +16,9 @@ internal sealed partial class UnionFileSystem
         public Node Node { get; } = node;
         public bool Backed { get; } = backed;
 
+        /// <summary>Opened for writing with more names than one: each write tells the kernel the other names changed.</summary>
+        public bool LinkedWrites { get; init; }
+
         /// <summary>Opened on a lower copy; once the node is copied up, reads move to the upper one (as overlayfs's do).</summary>
         public bool OnLower { get; private set; } = onLower;
 
@@ -49,7 +52,8 @@ internal sealed partial class UnionFileSystem
             bool regular = found.Stat.IsRegular;
             // A write in passthrough would keep set-ID bits and capabilities the kernel wants dropped: such
             // writes come here, where the kernel marks them (WriteKillSuidgid).
-            bool throughDaemon = writes && regular && Backing is not null && HasPrivileges(found.Full, found.Stat);
+            bool linkedWrites = writes && regular && found.Stat.Nlink > 1;
+            bool throughDaemon = writes && regular && Backing is not null && (linkedWrites || HasPrivileges(found.Full, found.Stat));
             if (writes && !Writable) return Errno.EROFS;
             var full = found.Full;
             bool onLower = Writable && found.Layer != 0 && !writes;
@@ -62,7 +66,7 @@ internal sealed partial class UnionFileSystem
             int fd = OpenAt(AT_FDCWD, full, (f & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_CLOEXEC, 0);
             if (fd < 0) return LastErrno;
             int error = killSuidgid && writes ? KillSuidgid(full) : 0;
-            if (error == 0) error = Opened(fd, n, full, regular, throughDaemon, onLower, out open);
+            if (error == 0) error = Opened(fd, n, full, regular, throughDaemon, onLower, linkedWrites, out open);
             if (error != 0) Close(fd);
             return error;
         }
@@ -77,7 +81,8 @@ internal sealed partial class UnionFileSystem
     /// opens (every change goes through this mount, so it cannot go stale).
     /// </summary>
     /// <param name="onLower">Opened on a lower copy of a writable union: a later copy-up moves its reads (see <see cref="OpenFile"/>).</param>
-    private int Opened(int fd, Node node, string full, bool regular, bool throughDaemon, bool onLower, out OpenOut open)
+    /// <param name="linkedWrites">A write open of a file with other names (served here, so that each write can say so).</param>
+    private int Opened(int fd, Node node, string full, bool regular, bool throughDaemon, bool onLower, bool linkedWrites, out OpenOut open)
     {
         open = new OpenOut { OpenFlags = regular ? FopenKeepCache : 0 };
         bool backed = false;
@@ -113,7 +118,7 @@ internal sealed partial class UnionFileSystem
             }
         }
         open.Fh = (ulong)Interlocked.Increment(ref _nextHandle);
-        _files[open.Fh] = new OpenFile(fd, node, backed, onLower);
+        _files[open.Fh] = new OpenFile(fd, node, backed, onLower) { LinkedWrites = linkedWrites };
         return 0;
     }
 
@@ -153,6 +158,11 @@ internal sealed partial class UnionFileSystem
                 if (n < 0) { int e = LastErrno; if (e == Errno.EINTR) continue; return e; }
                 count += (int)n;
             }
+        }
+        if (file.LinkedWrites)
+        {
+            var st = StatFd(file.Fd);
+            lock (_lock) OtherNamesChanged(file.Node, st);
         }
         return 0;
     }
@@ -214,7 +224,7 @@ internal sealed partial class UnionFileSystem
             Changed(path);
             var node = Remember(path);
             entry = Entry(node, full, StatPath(full)!.Value);
-            e = Opened(fd, node, full, regular: true, throughDaemon: false, onLower: false, out open);
+            e = Opened(fd, node, full, regular: true, throughDaemon: false, onLower: false, linkedWrites: false, out open);
             if (e != 0) Close(fd);
             return e;
         }

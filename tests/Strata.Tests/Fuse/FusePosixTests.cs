@@ -49,6 +49,8 @@ public class FusePosixTests
             lines.Add($"link2: {Call(() => Libc.LinkAt(Libc.AT_FDCWD, b, Libc.AT_FDCWD, c, 0))} {Attributes(a)} | {Attributes(b)}");
             lines.Add($"unlink: {Call(() => Libc.UnlinkAt(Libc.AT_FDCWD, a, 0))} {Attributes(b)} | {Attributes(c)}");
             lines.Add($"truncate: {Call(() => Libc.Truncate(c, 5))} {Attributes(b)}");
+            File.AppendAllText(c, "appended"); // through one name, open, write, close
+            lines.Add($"write: {Attributes(b)} {SameCtime(b, c)}");
         }
         return lines;
     }, TestContext.Current.CancellationToken);
