@@ -41,7 +41,7 @@ internal static class FuseProtocol
     public const uint GetattrFh = 1 << 0;
 
     // open reply flags
-    public const uint FopenDirectIo = 1 << 0, FopenKeepCache = 1 << 1, FopenPassthrough = 1 << 7;
+    public const uint FopenDirectIo = 1 << 0, FopenKeepCache = 1 << 1, FopenCacheDir = 1 << 3, FopenPassthrough = 1 << 7;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct InHeader

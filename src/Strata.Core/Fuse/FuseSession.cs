@@ -298,7 +298,8 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles, IKernelCa
             case Opcode.Opendir:
                 {
                     error = _fs.OpenDir(h.NodeId, out var fh);
-                    size = Put(body, new OpenOut { Fh = fh }, error);
+                    // Listings cached by the kernel, kept between opens (it drops them when it changes the directory).
+                    size = Put(body, new OpenOut { Fh = fh, OpenFlags = FopenCacheDir | FopenKeepCache }, error);
                     break;
                 }
             case Opcode.Readdir:

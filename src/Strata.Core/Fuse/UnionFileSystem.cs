@@ -34,7 +34,11 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
         public (uint, uint, ulong) File { get; set; }
     }
 
-    private sealed record DirSnapshot(List<(string Name, uint Type)> Entries);
+    /// <summary>An open directory's listing, taken at its first readdir (see <see cref="ReadDir"/>).</summary>
+    private sealed class DirSnapshot
+    {
+        public List<(string Name, uint Type)>? Entries { get; set; }
+    }
 
     private readonly bool _rootless;
     private readonly bool _userMarkers; // also: .wh. files in layers are whiteouts (see LayerStack)
@@ -270,25 +274,33 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
         fh = 0;
         lock (_lock)
         {
-            if (NodeOf(node) is not { } n || List(n.Path) is not { } entries) return Errno.ENOTDIR;
+            if (NodeOf(node) is not { } n || _stack.Resolve(n.Path) is not { Stat.IsDirectory: true }) return Errno.ENOTDIR;
             fh = (ulong)Interlocked.Increment(ref _nextHandle);
-            _dirs[fh] = new DirSnapshot(entries);
+            _dirs[fh] = new DirSnapshot();
             return 0;
         }
     }
 
     public int ReadDir(ulong node, ulong fh, long offset, bool plus, ref DirentBuffer output)
     {
-        if (!_dirs.TryGetValue(fh, out var snapshot)) return Errno.EBADF;
+        if (!_dirs.TryGetValue(fh, out var open)) return Errno.EBADF;
+        // The kernel keeps listings in its directory cache (FOPEN_CACHE_DIR) and drops them when it changes the
+        // directory; it marks the cache before asking for offset 0, so a listing taken here, not at opendir, is never
+        // older than that mark (taken at opendir, one could miss a change made between the two).
+        if (offset == 0 || open.Entries is null)
+        {
+            lock (_lock) open.Entries = NodeOf(node) is { } dir ? List(dir.Path) ?? [] : [];
+        }
+        var snapshot = open;
         // Offsets: 0 = ".", 1 = "..", 2 + i = entry i.
-        for (long i = offset; i < snapshot.Entries.Count + 2; i++)
+        for (long i = offset; i < snapshot.Entries!.Count + 2; i++)
         {
             if (i < 2)
             {
                 if (!output.Add(i == 0 ? "." : "..", RootId, S_IFDIR >> 12, i + 1, plus ? default(EntryOut) : null)) break;
                 continue;
             }
-            var (name, type) = snapshot.Entries[(int)(i - 2)];
+            var (name, type) = snapshot.Entries![(int)(i - 2)];
             if (!plus)
             {
                 if (!output.Add(name, 0xffffffff, type >> 12, i + 1)) break;
