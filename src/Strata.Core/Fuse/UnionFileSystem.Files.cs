@@ -102,8 +102,14 @@ internal sealed partial class UnionFileSystem
                 {
                     open.OpenFlags = FopenDirectIo; // uncached, so that no later passthrough open conflicts with it
                 }
+                else if (node.BackingFile == full && !full.StartsWith("/proc/", StringComparison.Ordinal))
+                {
+                    // Registered by an earlier open, kept since its release: no ioctl (a warm read of many files
+                    // otherwise pays two per open). Not a deep path: its fd number may name another directory now.
+                }
                 else if (!_passthroughFailed)
                 {
+                    DropBacking(node); // the copy registered before was copied up since
                     int id = backing.Register(fd);
                     _passthroughFailed = id <= 0;
                     if (id > 0) (node.BackingId, node.BackingFile) = (id, full);
@@ -199,14 +205,17 @@ internal sealed partial class UnionFileSystem
         if (!_files.TryRemove(fh, out var file)) return;
         file.Close();
         if (!file.Backed) return;
-        var node = file.Node;
-        lock (_lock)
-        {
-            if (--node.BackingOpens > 0) return;
-            Backing?.Unregister(node.BackingId);
-            node.BackingId = 0;
-            node.BackingFile = null;
-        }
+        // The registration stays with the node for its next open, until the kernel forgets the node.
+        lock (_lock) file.Node.BackingOpens--;
+    }
+
+    /// <summary>Unregisters a node's backing file, kept after its last release. Caller holds the lock.</summary>
+    private void DropBacking(Node node)
+    {
+        if (node.BackingFile is null || node.BackingOpens > 0) return;
+        Backing?.Unregister(node.BackingId);
+        node.BackingId = 0;
+        node.BackingFile = null;
     }
 
     public int Create(ulong parent, string name, uint flags, uint mode, FuseCaller caller, out EntryOut entry, out OpenOut open)

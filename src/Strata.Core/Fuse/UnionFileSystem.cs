@@ -22,7 +22,8 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
         public ulong Lookups { get; set; }
         public bool Deleted { get; set; }
 
-        // Passthrough: the kernel sends every open of a node to one backing file, registered while any is open.
+        // Passthrough: the kernel sends every open of a node to one backing file, registered at its first open and kept
+        // until the kernel forgets the node (or a copy-up makes another file current).
         public int BackingId { get; set; }
         public string? BackingFile { get; set; }
         public int BackingOpens { get; set; }
@@ -141,7 +142,9 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
     {
         if (!_byPath.Remove(path, out var node)) return;
         node.Deleted = true;
-        if (node.Lookups == 0) _nodes.Remove(node.Id);
+        if (node.Lookups > 0) return;
+        _nodes.Remove(node.Id);
+        DropBacking(node);
     }
 
     public void Forget(ulong node, ulong count)
@@ -152,6 +155,7 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
             n.Lookups = n.Lookups > count ? n.Lookups - count : 0;
             if (n.Lookups > 0) return;
             _nodes.Remove(node);
+            DropBacking(n);
             if (!n.Deleted && _byPath.TryGetValue(n.Path, out var current) && current == n) _byPath.Remove(n.Path);
         }
     }
