@@ -11,6 +11,9 @@
 #   rand read   fio, 16,384 random 4 KiB preads of it            target: <= fuse-overlayfs
 #   walk        find -printf with lstat of every entry (>= 20k)  target: <= fuse-overlayfs
 #   untar       tar -xf of /usr/include (a source tree) into the merged directory   target: <= fuse-overlayfs
+# and two warm rows, each timing its command a second time on a mount that has just run it once (the FUSE caches full):
+#   warm walk   the walk again                                   target: <= fuse-overlayfs
+#   warm read   cat of every file but /data's (~30k files) again target: <= fuse-overlayfs
 # Usage: bench/fuse.sh [RUNS] [ROWS]   (ROWS: a pattern to run only the rows whose name matches, e.g. 'walk|untar')
 runs=${1:-5}
 only=${2:-.}
@@ -52,13 +55,13 @@ for k in "${kinds[@]}"; do
   [ "$(find "$work/$k/merged" | wc -l)" = "$(find "$work/kernel/merged" | wc -l)" ] || { echo "fuse bench: $k shows a different tree" >&2; exit 1; }
 done
 
-row() { # NAME COMMAND-WITH-@ (replaced by the merged directory of each kind)
-  local name=$1 cmd=$2 args=()
+row() { # NAME COMMAND-WITH-@ (replaced by the merged directory of each kind) [warm: run the command once after the remount]
+  local name=$1 cmd=$2 warm=${3:-} args=()
   [[ $name =~ $only ]] || return 0
   for k in "${kinds[@]}"; do args+=(-n "$k" "${cmd//@/$work/$k/merged}"); done
   # hyperfine gives --prepare once per command, in order: the same remount for each.
   local prep=()
-  for k in "${kinds[@]}"; do prep+=(--prepare "$work/remount $k"); done
+  for k in "${kinds[@]}"; do prep+=(--prepare "$work/remount $k${warm:+ && ${cmd//@/$work/$k/merged}}"); done
   hyperfine --style none --runs "$runs" --export-json "$work/${name//[^a-z0-9]/-}.json" "${prep[@]}" "${args[@]}" >/dev/null
   jq -r --arg row "$name" '.results | (map({(.command): .median}) | add) as $m
     | "\($row)\t\($m.strata * 1000 | round) ms\t\($m["fuse-overlayfs"] * 1000 | round) ms\t\($m.kernel * 1000 | round) ms\t\($m.strata / $m["fuse-overlayfs"] * 100 | round / 100)x\t\($m.strata / $m.kernel * 100 | round / 100)x\t\($m["strata-nopassthrough"] * 1000 | round) ms\t\($m["strata-nopassthrough"] / $m["fuse-overlayfs"] * 100 | round / 100)x"' "$work/${name//[^a-z0-9]/-}.json"
@@ -69,4 +72,7 @@ row "seq read 1 GiB" "dd if=@/data/big.bin of=/dev/null bs=1M status=none"
 row "rand read 4 KiB x16384" "fio --name=r --filename=@/data/big.bin --rw=randread --bs=4k --io_size=64m --ioengine=psync --randrepeat=1 --norandommap --invalidate=1 --output=/dev/null"
 printf '#!/bin/sh\nfind "$1" -printf "%%p %%s %%m %%U %%T@ %%l\\n" | wc -l >/dev/null\n' > "$work/walk"; chmod +x "$work/walk"
 row "walk (find + lstat)" "$work/walk @"
+row "warm walk (find + lstat)" "$work/walk @" warm
+printf '#!/bin/sh\nfind "$1" -path "$1/data" -prune -o -type f -print0 | xargs -0 cat >/dev/null\n' > "$work/readall"; chmod +x "$work/readall"
+row "warm read (every file)" "$work/readall @" warm
 row "untar /usr/include" "tar -xf $work/src.tar -C @/usr/src"

@@ -11,20 +11,67 @@ namespace Strata.Archive;
 /// </summary>
 internal sealed class LayerStack
 {
+    // A layer path longer than ShortPath bytes is reached through a deep ancestor's fd, at most UnderAnchor bytes under it:
+    // a listing's child (NAME_MAX more) and /proc/self/fd/N/ still fit PATH_MAX (4,096).
+    private const int ShortPath = 3000, UnderAnchor = 2500, Step = 1024;
+
     /// <summary>What a listing keeps of a visible entry, from its full path and lstat.</summary>
     public delegate T Shown<T>(string full, in Statx st);
 
     private readonly string[] _layers;
     private readonly bool _whiteoutFiles;
     private readonly Dictionary<string, List<int>?> _contributors = new(StringComparer.Ordinal);
+    private readonly Dictionary<(int Layer, string Dir), int>? _anchors;
 
     /// <param name="layersTopFirst">The layer directories, top first.</param>
     /// <param name="whiteoutFiles">Also fuse-overlayfs's form: a <c>.wh.NAME</c> file hides NAME, <c>.wh..wh..opq</c>
     /// makes its directory opaque (the form containers/storage unpacks layers in for a rootless mount program).</param>
-    public LayerStack(string[] layersTopFirst, bool whiteoutFiles)
+    /// <param name="longPaths">Reach paths past PATH_MAX through held directory fds (see <see cref="Full"/>); the holder
+    /// calls <see cref="CloseHeld"/> at the end.</param>
+    public LayerStack(string[] layersTopFirst, bool whiteoutFiles, bool longPaths = false)
     {
         _layers = layersTopFirst;
         _whiteoutFiles = whiteoutFiles;
+        if (longPaths) _anchors = [];
+    }
+
+    /// <summary>
+    /// A union path's place in a layer, for calls relative to AT_FDCWD: the joined path while it is short; past
+    /// that, <c>/proc/self/fd/N/REST</c> through an O_PATH fd of a deep ancestor directory, so that a union path near
+    /// or over PATH_MAX resolves as the kernel's overlayfs resolves it (joining it to the layer's path gave
+    /// ENAMETOOLONG). Valid until <see cref="Forget"/> drops that ancestor: use it under the caller's lock.
+    /// </summary>
+    public string Full(int layer, string path)
+    {
+        var root = _layers[layer];
+        if (path.Length == 0) return root;
+        if (_anchors is null || root.Length + path.Length < ShortPath / 3 || Utf8(root) + 1 + Utf8(path) <= ShortPath) return Path.Combine(root, path);
+        // The anchor: the first ancestor past a multiple of Step that leaves at most UnderAnchor bytes under it (shared by
+        // the paths near it; every NAME_MAX bytes hold a slash).
+        int total = Utf8(path), from = (total - UnderAnchor + Step - 1) / Step * Step, cut = -1;
+        for (int i = path.IndexOf('/'); i >= 0; i = path.IndexOf('/', i + 1))
+            if (Utf8(path.AsSpan(0, i)) >= from) { cut = i; break; }
+        if (cut < 0) return Path.Combine(root, path); // a name over NAME_MAX: the kernel's own answer
+        var (dir, rest) = (path[..cut], path[(cut + 1)..]);
+        if (!_anchors.TryGetValue((layer, dir), out int fd))
+        {
+            var dirFull = Full(layer, dir);
+            fd = OpenAt(AT_FDCWD, dirFull, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+            // Missing or no directory in this layer: a path that fails as the whole one would (ENOENT, ENOTDIR).
+            if (fd < 0) return dirFull + "/" + rest[..(rest.IndexOf('/') is var slash and >= 0 ? slash : rest.Length)];
+            _anchors[(layer, dir)] = fd;
+        }
+        return $"/proc/self/fd/{fd}/{rest}";
+    }
+
+    private static int Utf8(ReadOnlySpan<char> s) => System.Text.Encoding.UTF8.GetByteCount(s);
+
+    /// <summary>Closes the directory fds held for long paths (a stack made with longPaths: its holder calls this once done).</summary>
+    public void CloseHeld()
+    {
+        if (_anchors is null) return;
+        foreach (var fd in _anchors.Values) Close(fd);
+        _anchors.Clear();
     }
 
     public int Count => _layers.Length;
@@ -41,7 +88,7 @@ internal sealed class LayerStack
         if (layers is null) return null;
         foreach (var i in layers)
         {
-            var full = Path.Combine(_layers[i], path);
+            var full = Full(i, path);
             if (TryLstatAt(AT_FDCWD, full, out var st)) return OverlayFormat.IsWhiteout(st) ? null : (i, full, st);
             if (WhiteoutFileHides(i, path)) return null;
         }
@@ -57,7 +104,7 @@ internal sealed class LayerStack
         foreach (var i in layers)
         {
             if (i < first) continue;
-            if (TryLstatAt(AT_FDCWD, Path.Combine(_layers[i], path), out var st)) return !OverlayFormat.IsWhiteout(st);
+            if (TryLstatAt(AT_FDCWD, Full(i, path), out var st)) return !OverlayFormat.IsWhiteout(st);
             if (WhiteoutFileHides(i, path)) return false;
         }
         return false;
@@ -74,7 +121,7 @@ internal sealed class LayerStack
         var seen = new Dictionary<string, T?>(StringComparer.Ordinal);
         foreach (var i in layers)
         {
-            var full = dir.Length == 0 ? _layers[i] : Path.Combine(_layers[i], dir);
+            var full = Full(i, dir);
             foreach (var entry in Directory.EnumerateFileSystemEntries(full))
             {
                 var name = Path.GetFileName(entry);
@@ -98,17 +145,30 @@ internal sealed class LayerStack
     public void Forget(string path, bool tree = false)
     {
         _contributors.Remove(path);
+        if (tree && _anchors is { Count: > 0 })
+        {
+            // A held directory fd follows its directory, not its name: one renamed or removed here goes. Only the top
+            // layer changes (lower layers are read-only), and only a tree change moves or removes a directory.
+            foreach (var key in _anchors.Keys.Where(k => k.Layer == 0 && (k.Dir == path || Below(k.Dir, path))).ToList())
+            {
+                Close(_anchors[key]);
+                _anchors.Remove(key);
+            }
+        }
         if (!tree) return;
         if (path.Length == 0) { _contributors.Clear(); return; }
         foreach (var key in _contributors.Keys)
-            if (key.Length > path.Length && key[path.Length] == '/' && key.StartsWith(path, StringComparison.Ordinal)) _contributors.Remove(key);
+            if (Below(key, path)) _contributors.Remove(key);
     }
+
+    private static bool Below(string key, string path) =>
+        path.Length == 0 || key.Length > path.Length && key[path.Length] == '/' && key.StartsWith(path, StringComparison.Ordinal);
 
     private bool WhiteoutFileHides(int layer, string path)
     {
         if (!_whiteoutFiles) return false;
         var (dir, name) = LayerPaths.Split(path);
-        return OverlayFormat.HasWhiteoutFile(_layers[layer], dir, name);
+        return OverlayFormat.HasWhiteoutFile(Full(layer, dir), name);
     }
 
     /// <summary>The layers whose copy of a directory takes part in the merge, top first; null if not a visible directory.</summary>
@@ -128,7 +188,7 @@ internal sealed class LayerStack
             result = above is null ? null : [];
             foreach (var i in above ?? [])
             {
-                var full = Path.Combine(_layers[i], dir);
+                var full = Full(i, dir);
                 if (!TryLstatAt(AT_FDCWD, full, out var st))
                 {
                     if (WhiteoutFileHides(i, dir)) break;

@@ -37,9 +37,9 @@ internal static class OverlayFormat
     /// <summary>mknod of a whiteout (unprivileged since Linux 5.8); 0 or -1 with errno, as mknodat.</summary>
     public static int MakeWhiteout(int dirFd, string path) => MknodAt(dirFd, path, S_IFCHR, 0);
 
-    /// <summary>Whether a layer holds a <c>.wh.NAME</c> file for dir/NAME (fuse-overlayfs's form).</summary>
-    public static bool HasWhiteoutFile(string layer, string dir, string name) =>
-        TryLstatAt(AT_FDCWD, Path.Combine(layer, dir, WhiteoutPrefix + name), out _);
+    /// <summary>Whether a layer's directory holds a <c>.wh.NAME</c> file for NAME (fuse-overlayfs's form).</summary>
+    public static bool HasWhiteoutFile(string dirFull, string name) =>
+        TryLstatAt(AT_FDCWD, Path.Combine(dirFull, WhiteoutPrefix + name), out _);
 
     /// <summary>Whether a directory holds the opaque marker file (fuse-overlayfs's form); also the old one if asked.</summary>
     public static bool HasOpaqueFile(string dir, bool orOld = false) =>

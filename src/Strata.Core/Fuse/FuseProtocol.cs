@@ -37,8 +37,11 @@ internal static class FuseProtocol
     // With HandleKillprivV2 the kernel says when a write or a truncating open must drop set-user/group-ID bits.
     public const uint WriteKillSuidgid = 1 << 2, OpenKillSuidgid = 1 << 0;
 
+    // getattr_flags: the request names an open file (fstat)
+    public const uint GetattrFh = 1 << 0;
+
     // open reply flags
-    public const uint FopenDirectIo = 1 << 0, FopenKeepCache = 1 << 1, FopenPassthrough = 1 << 7;
+    public const uint FopenDirectIo = 1 << 0, FopenKeepCache = 1 << 1, FopenCacheDir = 1 << 3, FopenPassthrough = 1 << 7;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct InHeader
@@ -140,6 +143,11 @@ internal static class FuseProtocol
         public fixed uint Spare[6];
     }
 
+    // notify codes, sent in the error field of an out header with unique 0
+    public const int NotifyInvalInode = 2;
+
+    [StructLayout(LayoutKind.Sequential)] public struct NotifyInvalInodeOut { public ulong Ino; public long Off, Len; }
+
     [StructLayout(LayoutKind.Sequential)] public struct Dirent { public ulong Ino, Off; public uint NameLen, Type; }
 
     /// <summary>The struct sizes of fuse.h 7.40; a layout mistake here would corrupt every reply.</summary>
@@ -152,6 +160,7 @@ internal static class FuseProtocol
             (sizeof(SetattrIn), 88, "fuse_setattr_in"), (sizeof(ReadIn), 40, "fuse_read_in"), (sizeof(WriteIn), 40, "fuse_write_in"),
             (sizeof(StatfsOut), 80, "fuse_statfs_out"), (sizeof(Dirent), 24, "fuse_dirent"), (sizeof(ReleaseIn), 24, "fuse_release_in"),
             (sizeof(OpenOut), 16, "fuse_open_out"), (sizeof(BackingMap), 16, "fuse_backing_map"),
+            (sizeof(NotifyInvalInodeOut), 24, "fuse_notify_inval_inode_out"),
         ];
         foreach (var (actual, expected, name) in sizes)
             if (actual != expected) throw new InvalidOperationException($"FUSE protocol: {name} is {actual} bytes, expected {expected}");

@@ -13,11 +13,14 @@ namespace Strata.Fuse;
 /// device fd, INIT negotiation (1 MiB writes, readdirplus, parallel dirops), then worker threads that read
 /// requests, call the file system and write replies. Unmounting (ours or anyone's) ends the workers.
 /// </summary>
-internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
+internal sealed unsafe class FuseSession : IDisposable, IBackingFiles, IKernelCache
 {
     public const int MaxWrite = 1 << 20;
     private const int BufferSize = MaxWrite + 4096;
-    private static readonly TimeSpan CacheTimeout = TimeSpan.FromSeconds(1);
+    // Lower layers cannot change under a mount, and every change to the upper comes through it: the kernel keeps what
+    // it was told for a day (fuse-overlayfs: 1e9 s), and what the union changes on its own it is told at once
+    // (IKernelCache). Changes made in the upper directory behind the mount's back are unsupported, as on overlayfs.
+    private static readonly TimeSpan CacheTimeout = TimeSpan.FromDays(1);
 
     private readonly IFuseFileSystem _fs;
     private readonly int _fd;
@@ -27,6 +30,8 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
     private readonly long[] _requests = new long[64];
     private int _disposed;
     private int _autoUnmountSocket = -1;
+    private uint? _connection;
+    private static readonly TimeSpan StopWait = TimeSpan.FromSeconds(5);
     private readonly ILogger _log;
     private readonly bool _logRequestCounts;
 
@@ -59,6 +64,8 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
         var (fd, autoUnmount) = FuseMount.Open(mountPoint, source, kernelChecksPermissions);
         var session = new FuseSession(fs, fd, mountPoint, log ?? NullLogger.Instance, logRequestCounts) { _autoUnmountSocket = autoUnmount, _passthrough = passthrough };
         session.Start(threads);
+        // The connection's name under /sys/fs/fuse/connections: the kernel's dev_t of the mount (served by the workers).
+        if (Libc.TryLstatAt(Libc.AT_FDCWD, mountPoint, out var st)) session._connection = (st.DevMajor << 20) | st.DevMinor;
         return session;
     }
 
@@ -99,6 +106,11 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
                 try
                 {
                     Dispatch(ref request, output);
+                }
+                catch (ErrnoException e) when (_fs.Problem() is null)
+                {
+                    // A layer's own answer (a name over NAME_MAX, a full disk): the caller gets that errno, as on overlayfs.
+                    Reply(request.Header.Unique, e.Number, output, 0);
                 }
                 catch (Exception e)
                 {
@@ -145,13 +157,18 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
                 size = Put(body, entry, error);
                 break;
             case Opcode.Getattr:
-                error = _fs.GetAttr(h.NodeId, out var attr);
-                size = Put(body, attr, error);
-                break;
+                {
+                    var m = r.Read<GetattrIn>();
+                    error = _fs.GetAttr(h.NodeId, (m.GetattrFlags & GetattrFh) != 0 ? m.Fh : 0, out var attr);
+                    size = Put(body, attr, error);
+                    break;
+                }
             case Opcode.Setattr:
-                error = _fs.SetAttr(h.NodeId, r.Read<SetattrIn>(), caller, out attr);
-                size = Put(body, attr, error);
-                break;
+                {
+                    error = _fs.SetAttr(h.NodeId, r.Read<SetattrIn>(), caller, out var attr);
+                    size = Put(body, attr, error);
+                    break;
+                }
             case Opcode.Readlink:
                 error = _fs.ReadLink(h.NodeId, out var target);
                 if (error == 0) { target.CopyTo(body); size = target.Length; }
@@ -281,7 +298,8 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
             case Opcode.Opendir:
                 {
                     error = _fs.OpenDir(h.NodeId, out var fh);
-                    size = Put(body, new OpenOut { Fh = fh }, error);
+                    // Listings cached by the kernel, kept between opens (it drops them when it changes the directory).
+                    size = Put(body, new OpenOut { Fh = fh, OpenFlags = FopenCacheDir | FopenKeepCache }, error);
                     break;
                 }
             case Opcode.Readdir:
@@ -359,6 +377,7 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
             MaxStackDepth = (flags2 & Passthrough) != 0 ? 1u : 0, // backing files on a non-stacked file system
         };
         if ((flags2 & Passthrough) != 0) _fs.Backing = this;
+        _fs.Cache = this;
         size = Put(body, reply, 0);
         return 0;
     }
@@ -379,6 +398,19 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
         if (Libc.Ioctl(_fd, Libc.FUSE_DEV_IOC_BACKING_CLOSE, &value) != 0) Log($"dropping backing file {id}: errno {Libc.LastErrno}");
     }
 
+    /// <summary>
+    /// Attributes only (offset -1 keeps the page cache): the kernel takes no inode lock for it, so it is safe while a
+    /// request on that node is being served. ENOENT (the kernel holds no such inode) is no failure.
+    /// </summary>
+    public void InvalidateAttributes(ulong node)
+    {
+        Span<byte> message = stackalloc byte[Unsafe.SizeOf<OutHeader>() + Unsafe.SizeOf<NotifyInvalInodeOut>()];
+        MemoryMarshal.Write(message, new OutHeader { Len = (uint)message.Length, Error = NotifyInvalInode });
+        MemoryMarshal.Write(message[Unsafe.SizeOf<OutHeader>()..], new NotifyInvalInodeOut { Ino = node, Off = -1 });
+        fixed (byte* p = message)
+            if (Libc.Write(_fd, p, (nuint)message.Length) < 0 && Libc.LastErrno is not (Errno.ENOENT or Errno.ENODEV)) Log($"invalidating node {node}: errno {Libc.LastErrno}");
+    }
+
     private static int Put<T>(Span<byte> body, in T value, int error) where T : unmanaged
     {
         if (error != 0) return 0;
@@ -397,7 +429,51 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
         }
     }
 
-    /// <summary>Unmounts (lazily, so busy files do not keep it) and waits for the workers.</summary>
+    private bool Joined(TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        foreach (var t in _workers)
+        {
+            var left = deadline - DateTime.UtcNow;
+            if (left < TimeSpan.Zero || !t.Join(left)) return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Ends the connection (every request fails with ENOTCONN, blocked readers of /dev/fuse return) through fusectl's
+    /// abort file: where /sys/fs/fuse/connections has it mounted, else (as root) in a fusectl mount of our own that is
+    /// never attached anywhere, so nothing outside this call sees it.
+    /// </summary>
+    private bool Abort()
+    {
+        if (_connection is not { } id) return false;
+        var name = $"{id}/abort";
+        if (WriteOne(Libc.AT_FDCWD, "/sys/fs/fuse/connections/" + name)) return true;
+        int fs = Libc.FsOpen("fusectl", Libc.FSOPEN_CLOEXEC);
+        if (fs < 0) return false;
+        int mnt = Libc.FsConfig(fs, Libc.FSCONFIG_CMD_CREATE, null, null, 0) == 0 ? Libc.FsMount(fs, Libc.FSMOUNT_CLOEXEC, 0) : -1;
+        Libc.Close(fs);
+        if (mnt < 0) return false;
+        bool done = WriteOne(mnt, name);
+        Libc.Close(mnt);
+        return done;
+    }
+
+    private static bool WriteOne(int dirfd, string path)
+    {
+        int fd = Libc.OpenAt(dirfd, path, Libc.O_WRONLY | Libc.O_CLOEXEC, 0);
+        if (fd < 0) return false;
+        byte one = (byte)'1';
+        bool written = Libc.Write(fd, &one, 1) == 1;
+        Libc.Close(fd);
+        return written;
+    }
+
+    /// <summary>
+    /// Unmounts (lazily, so busy files do not keep it) and waits for the workers, within a bound: past it the
+    /// connection is aborted (and that is logged), so a copy of the mount elsewhere cannot keep this waiting.
+    /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
@@ -410,7 +486,14 @@ internal sealed unsafe class FuseSession : IDisposable, IBackingFiles
         {
             Log($"umount {MountPoint}: errno {Libc.LastErrno}");
         }
-        Wait();
+        if (!Joined(StopWait))
+        {
+            // A copy of the mount in another mount namespace (or a file still open) keeps the connection alive after a
+            // lazy unmount, and the workers would wait for its requests forever: end it, as fusectl's abort does.
+            Log($"{MountPoint}: still in use {StopWait.TotalSeconds:0} s after the unmount (a copy in another mount namespace, or open files): aborting its FUSE connection");
+            if (!Abort()) Log($"{MountPoint}: the FUSE connection could not be aborted (is fusectl mounted on /sys/fs/fuse/connections?)");
+            if (!Joined(StopWait)) Log($"{MountPoint}: workers still running after the abort");
+        }
         Libc.Close(_fd);
         (_fs as IDisposable)?.Dispose();
         if (_logRequestCounts)

@@ -13,7 +13,8 @@ internal interface IFuseFileSystem
 {
     int Lookup(ulong parent, string name, out EntryOut entry);
     void Forget(ulong node, ulong count);
-    int GetAttr(ulong node, out AttrOut attr);
+    /// <param name="fh">The open file the caller asks through (fstat), or 0.</param>
+    int GetAttr(ulong node, ulong fh, out AttrOut attr);
     int SetAttr(ulong node, in SetattrIn set, FuseCaller caller, out AttrOut attr);
     int ReadLink(ulong node, out byte[] target);
     int Symlink(ulong parent, string name, string target, FuseCaller caller, out EntryOut entry);
@@ -42,8 +43,21 @@ internal interface IFuseFileSystem
     /// <summary>Set once the kernel agreed to FUSE passthrough: opens may hand it files to read and write itself.</summary>
     IBackingFiles? Backing { get; set; }
 
+    /// <summary>Set once the session is up: what the file system changes on its own it tells the kernel's caches.</summary>
+    IKernelCache? Cache { get; set; }
+
     /// <summary>Why the file system cannot be trusted any more (its backing directories vanished), or null.</summary>
     string? Problem();
+}
+
+/// <summary>
+/// The kernel's caches of a FUSE mount (FUSE notify messages): entries and attributes stay valid for long, so a change
+/// the kernel did not make itself through this node (another name of the same file, a copy-up) is told here.
+/// </summary>
+internal interface IKernelCache
+{
+    /// <summary>Drops the kernel's attributes of a node (not its page cache); the next stat asks again.</summary>
+    void InvalidateAttributes(ulong node);
 }
 
 /// <summary>

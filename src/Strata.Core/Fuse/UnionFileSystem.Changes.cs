@@ -22,16 +22,28 @@ internal sealed partial class UnionFileSystem
         if (_stack.Resolve(p.Path) is not { Stat.IsDirectory: true }) return Errno.ENOTDIR;
         int e = CopyUp(p.Path);
         if (e != 0) return e;
-        full = Path.Combine(_upper!, path);
+        full = Upper(path);
         // A whiteout hid a lower object of this name: the new object takes its place.
         if (StatPath(full) is { } st && OverlayFormat.IsWhiteout(st) && UnlinkAt(AT_FDCWD, full, 0) != 0) return LastErrno;
         return 0;
     }
 
-    /// <summary>A new object belongs to its caller; in the rootless form the mounting user is root (as in its own user namespace).</summary>
+    /// <summary>
+    /// A new object belongs to its caller, with the mode the request gives (the kernel applied the caller's umask; this
+    /// process's own, applied again by the create, and the set-ID bits a chown drops are put right). In the rootless
+    /// form the mounting user is root (as in its own user namespace).
+    /// </summary>
     private int Own(string full, FuseCaller caller, uint mode)
     {
-        if (!_rootless) return FchownAt(AT_FDCWD, full, (int)caller.Uid, (int)caller.Gid, AT_SYMLINK_NOFOLLOW) == 0 ? 0 : LastErrno;
+        if (!_rootless)
+        {
+            if (FchownAt(AT_FDCWD, full, (int)caller.Uid, (int)caller.Gid, AT_SYMLINK_NOFOLLOW) != 0) return LastErrno;
+            if (StatPath(full) is not { } st) return Errno.ENOENT;
+            if (st.IsSymlink) return 0;
+            // A directory keeps the set-group-ID bit it inherits from its parent.
+            uint wanted = (mode & 0xfff) | (st.IsDirectory ? st.Mode & S_ISGID : 0);
+            return (st.Mode & 0xfffu) == wanted || FchmodAt(AT_FDCWD, full, wanted, 0) == 0 ? 0 : LastErrno;
+        }
         uint euid = GetEuid();
         return KeepAttributes(full, new RootlessForm.Attributes(caller.Uid == euid ? 0 : caller.Uid, caller.Uid == euid ? 0 : caller.Gid, mode, 0, 0));
     }
@@ -129,9 +141,14 @@ internal sealed partial class UnionFileSystem
             if (e != 0) return e;
             e = CopyUp(n.Path);
             if (e != 0) return e;
-            if (LinkAt(AT_FDCWD, Path.Combine(_upper!, n.Path), AT_FDCWD, full, 0) != 0) return LastErrno;
+            if (LinkAt(AT_FDCWD, Upper(n.Path), AT_FDCWD, full, 0) != 0) return LastErrno;
             Changed(path);
-            entry = Entry(Remember(path), full, StatPath(full)!.Value);
+            var st = StatPath(full)!.Value;
+            var added = Remember(path);
+            entry = Entry(added, full, st);
+            // The source's own node too: its nlink changed, and a copy-up made it another file.
+            Cache?.InvalidateAttributes(n.Id);
+            OtherNamesChanged(added, st);
             return 0;
         }
     }
@@ -153,7 +170,9 @@ internal sealed partial class UnionFileSystem
             if (directory && List(path) is { Count: > 0 }) return Errno.ENOTEMPTY;
             int e = Erase(path);
             if (e != 0) return e;
+            _byPath.TryGetValue(path, out var gone);
             Detach(path);
+            OtherNamesChanged(gone, found.Stat);
             return 0;
         }
     }
@@ -161,7 +180,7 @@ internal sealed partial class UnionFileSystem
     /// <summary>Makes a union path vanish: its upper copy goes, and a whiteout covers what a lower still holds.</summary>
     private int Erase(string path)
     {
-        var upperFull = Path.Combine(_upper!, path);
+        var upperFull = Upper(path);
         if (StatPath(upperFull) is { } st)
         {
             // An upper directory of an empty union directory holds at most whiteouts.
@@ -207,22 +226,24 @@ internal sealed partial class UnionFileSystem
                 if (dst.Stat.IsDirectory && List(to) is { Count: > 0 }) return Errno.ENOTEMPTY;
                 int e0 = Erase(to);
                 if (e0 != 0) return e0;
+                _byPath.TryGetValue(to, out var gone);
                 Detach(to);
+                OtherNamesChanged(gone, dst.Stat);
             }
             // A directory from a lower layer moves whole: copied up with everything under it, then made opaque so
             // nothing a lower layer holds at the new name merges into it.
             int e = src.Stat.IsDirectory ? CopyUpTree(from) : CopyUp(from);
             if (e == 0) e = CopyUp(np.Path);
             if (e != 0) return e;
-            var toFull = Path.Combine(_upper!, to);
+            var toFull = Upper(to);
             if (StatPath(toFull) is { } old && OverlayFormat.IsWhiteout(old) && UnlinkAt(AT_FDCWD, toFull, 0) != 0) return LastErrno;
-            if (RenameAt2(AT_FDCWD, Path.Combine(_upper!, from), AT_FDCWD, toFull, 0) != 0) return LastErrno;
+            if (RenameAt2(AT_FDCWD, Upper(from), AT_FDCWD, toFull, 0) != 0) return LastErrno;
             if (src.Stat.IsDirectory && LowerHas(to)) Libc.SetXattr(toFull, OverlayFormat.OpaqueXattr(_userMarkers), "y"u8);
             Changed(from, tree: true);
             Changed(to, tree: true);
             if (LowerHas(from))
             {
-                if (OverlayFormat.MakeWhiteout(AT_FDCWD, Path.Combine(_upper!, from)) != 0) return LastErrno;
+                if (OverlayFormat.MakeWhiteout(AT_FDCWD, Upper(from)) != 0) return LastErrno;
                 Changed(from);
             }
             Move(from, to);
@@ -248,7 +269,7 @@ internal sealed partial class UnionFileSystem
         if (NodeOf(node) is not { } n || _stack.Resolve(n.Path) is null) return Errno.ENOENT;
         if (!Writable) return Errno.EROFS;
         int e = CopyUp(n.Path);
-        full = Path.Combine(_upper!, n.Path);
+        full = Upper(n.Path);
         return e;
     }
 
@@ -258,6 +279,8 @@ internal sealed partial class UnionFileSystem
         lock (_lock)
         {
             int e = UpperCopy(node, out var full);
+            var n = NodeOf(node);
+            if (e == Errno.ENOENT && OpenFileOf(node, (set.Valid & FattrFh) != 0 ? set.Fh : 0) is { } open) return SetAttr(node, open, set, out attr);
             if (e != 0) return e;
             if (_rootless && (set.Valid & (FattrMode | FattrUid | FattrGid)) != 0)
             {
@@ -277,21 +300,44 @@ internal sealed partial class UnionFileSystem
             if ((set.Valid & FattrSize) != 0 && Truncate(full, (long)set.Size) != 0) return LastErrno;
             if ((set.Valid & (FattrAtime | FattrMtime | FattrAtimeNow | FattrMtimeNow)) != 0)
             {
-                Span<Timespec> times =
-                [
-                    (set.Valid & FattrAtimeNow) != 0 ? new Timespec { Nanoseconds = UTIME_NOW }
-                        : (set.Valid & FattrAtime) != 0 ? new Timespec { Seconds = (long)set.Atime, Nanoseconds = set.AtimeNsec }
-                        : new Timespec { Nanoseconds = UTIME_OMIT },
-                    (set.Valid & FattrMtimeNow) != 0 ? new Timespec { Nanoseconds = UTIME_NOW }
-                        : (set.Valid & FattrMtime) != 0 ? new Timespec { Seconds = (long)set.Mtime, Nanoseconds = set.MtimeNsec }
-                        : new Timespec { Nanoseconds = UTIME_OMIT },
-                ];
-                if (UtimensAt(AT_FDCWD, full, times, AT_SYMLINK_NOFOLLOW) != 0) return LastErrno;
+                if (UtimensAt(AT_FDCWD, full, Times(set), AT_SYMLINK_NOFOLLOW) != 0) return LastErrno;
             }
             if ((set.Valid & FattrKillSuidgid) != 0 && KillSuidgid(full) is var k and not 0) return k;
-            attr = AttrReply(node, full, StatPath(full)!.Value);
+            var st = StatPath(full)!.Value;
+            attr = AttrReply(n!, full, st); // UpperCopy found it
+            OtherNamesChanged(n, st);
             return 0;
         }
+    }
+
+    /// <summary>utimensat's two times from a setattr request: now, a time given, or left alone.</summary>
+    private static Timespec[] Times(in SetattrIn set) =>
+    [
+        (set.Valid & FattrAtimeNow) != 0 ? new Timespec { Nanoseconds = UTIME_NOW }
+            : (set.Valid & FattrAtime) != 0 ? new Timespec { Seconds = (long)set.Atime, Nanoseconds = set.AtimeNsec }
+            : new Timespec { Nanoseconds = UTIME_OMIT },
+        (set.Valid & FattrMtimeNow) != 0 ? new Timespec { Nanoseconds = UTIME_NOW }
+            : (set.Valid & FattrMtime) != 0 ? new Timespec { Seconds = (long)set.Mtime, Nanoseconds = set.MtimeNsec }
+            : new Timespec { Nanoseconds = UTIME_OMIT },
+    ];
+
+    /// <summary>
+    /// A node with no name left (unlinked while open, as pjdfstest's ftruncate and fchmod cases do): the change goes
+    /// to its open file. Through /proc's link to it, as fchmod and futimens go: their *at forms cannot name an fd alone.
+    /// </summary>
+    private int SetAttr(ulong node, OpenFile file, in SetattrIn set, out AttrOut attr)
+    {
+        attr = default;
+        var self = $"/proc/self/fd/{file.Fd}";
+        if ((set.Valid & FattrMode) != 0 && FchmodAt(AT_FDCWD, self, set.Mode & 0xfff, 0) != 0) return LastErrno;
+        if ((set.Valid & (FattrUid | FattrGid)) != 0
+            && FchownAt(file.Fd, "", (set.Valid & FattrUid) != 0 ? (int)set.Uid : -1, (set.Valid & FattrGid) != 0 ? (int)set.Gid : -1, AT_EMPTY_PATH) != 0)
+            return LastErrno;
+        if ((set.Valid & FattrSize) != 0 && Ftruncate(file.Fd, (long)set.Size) != 0) return LastErrno;
+        if ((set.Valid & (FattrAtime | FattrMtime | FattrAtimeNow | FattrMtimeNow)) != 0 && UtimensAt(AT_FDCWD, self, Times(set), 0) != 0) return LastErrno;
+        var (s, ns) = FuseSession.Timeout;
+        attr = new AttrOut { AttrValid = s, AttrValidNsec = ns, Attr = AttrOf(node, StatFd(file.Fd)) };
+        return 0;
     }
 
     /// <summary>
@@ -333,33 +379,31 @@ internal sealed partial class UnionFileSystem
     public unsafe int GetXattr(ulong node, string name, Span<byte> buffer, out int size)
     {
         size = 0;
-        string full;
         lock (_lock)
         {
             if (NodeOf(node) is not { } n || _stack.Resolve(n.Path) is not { } found) return Errno.ENOENT;
-            full = found.Full;
+            if (IsPrivate(name)) return Errno.ENODATA;
+            fixed (byte* p = buffer)
+            {
+                nint r = Lgetxattr(found.Full, Stored(name), buffer.IsEmpty ? null : p, (nuint)buffer.Length);
+                if (r < 0) return LastErrno;
+                size = (int)r;
+            }
+            return 0;
         }
-        if (IsPrivate(name)) return Errno.ENODATA;
-        fixed (byte* p = buffer)
-        {
-            nint r = Lgetxattr(full, Stored(name), buffer.IsEmpty ? null : p, (nuint)buffer.Length);
-            if (r < 0) return LastErrno;
-            size = (int)r;
-        }
-        return 0;
     }
 
     public int ListXattr(ulong node, Span<byte> buffer, out int size)
     {
         size = 0;
-        string full;
+        Dictionary<string, byte[]> stored;
         lock (_lock)
         {
             if (NodeOf(node) is not { } n || _stack.Resolve(n.Path) is not { } found) return Errno.ENOENT;
-            full = found.Full;
+            stored = ListXattrs(found.Full);
         }
         var names = new List<byte>();
-        foreach (var name in ListXattrs(full).Keys.Select(Presented).OfType<string>())
+        foreach (var name in stored.Keys.Select(Presented).OfType<string>())
         {
             names.AddRange(Encoding.UTF8.GetBytes(name));
             names.Add(0);

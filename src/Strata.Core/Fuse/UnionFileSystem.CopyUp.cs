@@ -11,19 +11,25 @@ internal sealed partial class UnionFileSystem
     private int CopyUp(string path)
     {
         if (path.Length == 0) return 0;
-        var upperFull = Path.Combine(_upper!, path);
+        var upperFull = Upper(path);
         if (StatPath(upperFull) is { } mine && !OverlayFormat.IsWhiteout(mine)) return 0;
         if (_stack.Resolve(path) is not { } found) return Errno.ENOENT;
         var (dir, _) = LayerPaths.Split(path);
         int e = CopyUp(dir);
         if (e != 0) return e;
+        upperFull = Upper(path); // a deep one may pass through directories the line above made
         // A copy-up is no change to its directory: its times are put back after, as overlayfs does.
-        var parentFull = dir.Length == 0 ? _upper! : Path.Combine(_upper!, dir);
+        var parentFull = Upper(dir);
         var parentBefore = StatPath(parentFull);
         e = CopyUpOne(found, upperFull);
         if (e == 0 && parentBefore is { } p) SetTimes(parentFull, p);
         Changed(path);
-        if (e == 0 && _byPath.TryGetValue(path, out var node)) node.CopiedUp = true;
+        if (e == 0 && _byPath.TryGetValue(path, out var node))
+        {
+            node.CopiedUp = true;
+            // Another file now: its inode number (shown where the layers share a file system) has changed.
+            if (_oneFileSystem) Cache?.InvalidateAttributes(node.Id);
+        }
         return e;
     }
 

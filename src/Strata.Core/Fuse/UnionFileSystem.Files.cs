@@ -16,6 +16,9 @@ internal sealed partial class UnionFileSystem
         public Node Node { get; } = node;
         public bool Backed { get; } = backed;
 
+        /// <summary>Opened for writing with more names than one: each write tells the kernel the other names changed.</summary>
+        public bool LinkedWrites { get; init; }
+
         /// <summary>Opened on a lower copy; once the node is copied up, reads move to the upper one (as overlayfs's do).</summary>
         public bool OnLower { get; private set; } = onLower;
 
@@ -41,37 +44,32 @@ internal sealed partial class UnionFileSystem
         open = default;
         int f = (int)flags;
         bool writes = (f & O_ACCMODE) != O_RDONLY || (f & O_TRUNC) != 0;
-        string full;
-        Node n;
-        bool regular, throughDaemon, onLower;
+        // All under the lock: a deep path's place in a layer is valid only there (see LayerStack.Full).
         lock (_lock)
         {
             if (NodeOf(node) is not { } known || _stack.Resolve(known.Path) is not { } found) return Errno.ENOENT;
-            n = known;
-            regular = found.Stat.IsRegular;
+            var n = known;
+            bool regular = found.Stat.IsRegular;
             // A write in passthrough would keep set-ID bits and capabilities the kernel wants dropped: such
             // writes come here, where the kernel marks them (WriteKillSuidgid).
-            throughDaemon = writes && regular && Backing is not null && HasPrivileges(found.Full, found.Stat);
+            bool linkedWrites = writes && regular && found.Stat.Nlink > 1;
+            bool throughDaemon = writes && regular && Backing is not null && (linkedWrites || HasPrivileges(found.Full, found.Stat));
             if (writes && !Writable) return Errno.EROFS;
-            full = found.Full;
-            onLower = Writable && found.Layer != 0 && !writes;
+            var full = found.Full;
+            bool onLower = Writable && found.Layer != 0 && !writes;
             if (writes && found.Layer != 0)
             {
                 int e = CopyUp(n.Path);
                 if (e != 0) return e;
-                full = Path.Combine(_upper!, n.Path);
+                full = Upper(n.Path);
             }
+            int fd = OpenAt(AT_FDCWD, full, (f & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_CLOEXEC, 0);
+            if (fd < 0) return LastErrno;
+            int error = killSuidgid && writes ? KillSuidgid(full) : 0;
+            if (error == 0) error = Opened(fd, n, full, regular, throughDaemon, onLower, linkedWrites, out open);
+            if (error != 0) Close(fd);
+            return error;
         }
-        int fd = OpenAt(AT_FDCWD, full, (f & ~(O_CREAT | O_EXCL | O_NOCTTY)) | O_CLOEXEC, 0);
-        if (fd < 0) return LastErrno;
-        int error = 0;
-        if (killSuidgid && writes)
-        {
-            lock (_lock) error = KillSuidgid(full);
-        }
-        if (error == 0) error = Opened(fd, n, full, regular, throughDaemon, onLower, out open);
-        if (error != 0) Close(fd);
-        return error;
     }
 
     /// <summary>
@@ -83,7 +81,8 @@ internal sealed partial class UnionFileSystem
     /// opens (every change goes through this mount, so it cannot go stale).
     /// </summary>
     /// <param name="onLower">Opened on a lower copy of a writable union: a later copy-up moves its reads (see <see cref="OpenFile"/>).</param>
-    private int Opened(int fd, Node node, string full, bool regular, bool throughDaemon, bool onLower, out OpenOut open)
+    /// <param name="linkedWrites">A write open of a file with other names (served here, so that each write can say so).</param>
+    private int Opened(int fd, Node node, string full, bool regular, bool throughDaemon, bool onLower, bool linkedWrites, out OpenOut open)
     {
         open = new OpenOut { OpenFlags = regular ? FopenKeepCache : 0 };
         bool backed = false;
@@ -103,8 +102,14 @@ internal sealed partial class UnionFileSystem
                 {
                     open.OpenFlags = FopenDirectIo; // uncached, so that no later passthrough open conflicts with it
                 }
+                else if (node.BackingFile == full && !full.StartsWith("/proc/", StringComparison.Ordinal))
+                {
+                    // Registered by an earlier open, kept since its release: no ioctl (a warm read of many files
+                    // otherwise pays two per open). Not a deep path: its fd number may name another directory now.
+                }
                 else if (!_passthroughFailed)
                 {
+                    DropBacking(node); // the copy registered before was copied up since
                     int id = backing.Register(fd);
                     _passthroughFailed = id <= 0;
                     if (id > 0) (node.BackingId, node.BackingFile) = (id, full);
@@ -119,7 +124,7 @@ internal sealed partial class UnionFileSystem
             }
         }
         open.Fh = (ulong)Interlocked.Increment(ref _nextHandle);
-        _files[open.Fh] = new OpenFile(fd, node, backed, onLower);
+        _files[open.Fh] = new OpenFile(fd, node, backed, onLower) { LinkedWrites = linkedWrites };
         return 0;
     }
 
@@ -148,7 +153,7 @@ internal sealed partial class UnionFileSystem
         if (killSuidgid)
         {
             int e;
-            lock (_lock) e = NodeOf(file.Node.Id) is { } n ? KillSuidgid(Path.Combine(_upper!, n.Path)) : 0;
+            lock (_lock) e = NodeOf(file.Node.Id) is { } n ? KillSuidgid(Upper(n.Path)) : 0;
             if (e != 0) return e;
         }
         fixed (byte* p = data)
@@ -159,6 +164,11 @@ internal sealed partial class UnionFileSystem
                 if (n < 0) { int e = LastErrno; if (e == Errno.EINTR) continue; return e; }
                 count += (int)n;
             }
+        }
+        if (file.LinkedWrites)
+        {
+            var st = StatFd(file.Fd);
+            lock (_lock) OtherNamesChanged(file.Node, st);
         }
         return 0;
     }
@@ -175,7 +185,7 @@ internal sealed partial class UnionFileSystem
         {
             if (!file.OnLower) return;
             int upper;
-            lock (_lock) upper = OpenAt(AT_FDCWD, Path.Combine(_upper!, file.Node.Path), O_RDONLY | O_CLOEXEC, 0);
+            lock (_lock) upper = OpenAt(AT_FDCWD, Upper(file.Node.Path), O_RDONLY | O_CLOEXEC, 0);
             if (upper >= 0) file.MoveTo(upper);
         }
     }
@@ -187,6 +197,7 @@ internal sealed partial class UnionFileSystem
         {
             if (_files.TryRemove(fh, out var file)) file.Close();
         }
+        lock (_lock) _stack.CloseHeld();
     }
 
     public void Release(ulong fh)
@@ -194,14 +205,17 @@ internal sealed partial class UnionFileSystem
         if (!_files.TryRemove(fh, out var file)) return;
         file.Close();
         if (!file.Backed) return;
-        var node = file.Node;
-        lock (_lock)
-        {
-            if (--node.BackingOpens > 0) return;
-            Backing?.Unregister(node.BackingId);
-            node.BackingId = 0;
-            node.BackingFile = null;
-        }
+        // The registration stays with the node for its next open, until the kernel forgets the node.
+        lock (_lock) file.Node.BackingOpens--;
+    }
+
+    /// <summary>Unregisters a node's backing file, kept after its last release. Caller holds the lock.</summary>
+    private void DropBacking(Node node)
+    {
+        if (node.BackingFile is null || node.BackingOpens > 0) return;
+        Backing?.Unregister(node.BackingId);
+        node.BackingId = 0;
+        node.BackingFile = null;
     }
 
     public int Create(ulong parent, string name, uint flags, uint mode, FuseCaller caller, out EntryOut entry, out OpenOut open)
@@ -219,7 +233,7 @@ internal sealed partial class UnionFileSystem
             Changed(path);
             var node = Remember(path);
             entry = Entry(node, full, StatPath(full)!.Value);
-            e = Opened(fd, node, full, regular: true, throughDaemon: false, onLower: false, out open);
+            e = Opened(fd, node, full, regular: true, throughDaemon: false, onLower: false, linkedWrites: false, out open);
             if (e != 0) Close(fd);
             return e;
         }

@@ -22,16 +22,24 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
         public ulong Lookups { get; set; }
         public bool Deleted { get; set; }
 
-        // Passthrough: the kernel sends every open of a node to one backing file, registered while any is open.
+        // Passthrough: the kernel sends every open of a node to one backing file, registered at its first open and kept
+        // until the kernel forgets the node (or a copy-up makes another file current).
         public int BackingId { get; set; }
         public string? BackingFile { get; set; }
         public int BackingOpens { get; set; }
 
         /// <summary>Its lower copy was copied up since the mount: opens made on the lower copy read the upper one now.</summary>
         public volatile bool CopiedUp;
+
+        /// <summary>The file last shown for it (device, inode): other names of one file are other nodes.</summary>
+        public (uint, uint, ulong) File { get; set; }
     }
 
-    private sealed record DirSnapshot(List<(string Name, uint Type)> Entries);
+    /// <summary>An open directory's listing, taken at its first readdir (see <see cref="ReadDir"/>).</summary>
+    private sealed class DirSnapshot
+    {
+        public List<(string Name, uint Type)>? Entries { get; set; }
+    }
 
     private readonly bool _rootless;
     private readonly bool _userMarkers; // also: .wh. files in layers are whiteouts (see LayerStack)
@@ -63,7 +71,7 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
         _work = work;
         _layers = [.. upper is null ? [] : new[] { upper }, .. lowersTopFirst];
         if (_layers.Length == 0) throw new ArgumentException("a union needs at least one layer");
-        _stack = new LayerStack(_layers, whiteoutFiles: _userMarkers);
+        _stack = new LayerStack(_layers, whiteoutFiles: _userMarkers, longPaths: true);
         // A rootless-form device is a regular file on disk: its type comes from its override.
         _listedType = (string full, in Statx st) => _rootless && st.IsRegular ? Shown(full, st).Type : st.Type;
         _identities = [.. _layers.Append(work).OfType<string>().Select(d => (d, Identity(d) ?? throw new ErrnoException(Errno.ENOENT, "open layer", d)))];
@@ -76,6 +84,8 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
     private bool Writable => _upper is not null;
 
     public IBackingFiles? Backing { get; set; }
+
+    public IKernelCache? Cache { get; set; }
 
     /// <summary>A registration failed (e.g. layers on a stacked file system): every later open is served here.</summary>
     private bool _passthroughFailed;
@@ -132,7 +142,9 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
     {
         if (!_byPath.Remove(path, out var node)) return;
         node.Deleted = true;
-        if (node.Lookups == 0) _nodes.Remove(node.Id);
+        if (node.Lookups > 0) return;
+        _nodes.Remove(node.Id);
+        DropBacking(node);
     }
 
     public void Forget(ulong node, ulong count)
@@ -143,6 +155,7 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
             n.Lookups = n.Lookups > count ? n.Lookups - count : 0;
             if (n.Lookups > 0) return;
             _nodes.Remove(node);
+            DropBacking(n);
             if (!n.Deleted && _byPath.TryGetValue(n.Path, out var current) && current == n) _byPath.Remove(n.Path);
         }
     }
@@ -174,14 +187,32 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
     private EntryOut Entry(Node node, string full, in Statx st)
     {
         var (s, ns) = FuseSession.Timeout;
+        node.File = (st.DevMajor, st.DevMinor, st.Ino);
         return new EntryOut { NodeId = node.Id, EntryValid = s, EntryValidNsec = ns, AttrValid = s, AttrValidNsec = ns, Attr = AttrOf(node.Id, Shown(full, st)) };
     }
 
-    private AttrOut AttrReply(ulong id, string full, in Statx st)
+    private AttrOut AttrReply(Node node, string full, in Statx st)
     {
         var (s, ns) = FuseSession.Timeout;
-        return new AttrOut { AttrValid = s, AttrValidNsec = ns, Attr = AttrOf(id, Shown(full, st)) };
+        node.File = (st.DevMajor, st.DevMinor, st.Ino);
+        return new AttrOut { AttrValid = s, AttrValidNsec = ns, Attr = AttrOf(node.Id, Shown(full, st)) };
     }
+
+    /// <summary>
+    /// A file with more names than one changed through one of them (link, unlink, chmod, chown, truncate, times):
+    /// the kernel's attributes of its other names' nodes go, as they would with one inode. Caller holds the lock.
+    /// </summary>
+    /// <param name="st">The file's stat, from before the change when that is an unlink (the names it had then count).</param>
+    private void OtherNamesChanged(Node? changed, in Statx st)
+    {
+        if (st.Nlink < 2 || st.IsDirectory || Cache is not { } cache) return;
+        var file = (st.DevMajor, st.DevMinor, st.Ino);
+        foreach (var other in _nodes.Values)
+            if (other != changed && other.File == file) cache.InvalidateAttributes(other.Id);
+    }
+
+    /// <summary>A union path's place in the upper layer (see <see cref="LayerStack.Full"/>: valid under the lock).</summary>
+    private string Upper(string path) => _stack.Full(0, path);
 
     private static string Join(Node parent, string name) => LayerPaths.Join(parent.Path, name);
 
@@ -203,15 +234,31 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
         }
     }
 
-    public int GetAttr(ulong node, out AttrOut attr)
+    public int GetAttr(ulong node, ulong fh, out AttrOut attr)
     {
         attr = default;
         lock (_lock)
         {
-            if (NodeOf(node) is not { } n || _stack.Resolve(n.Path) is not { } found) return Errno.ENOENT;
-            attr = AttrReply(n.Id, found.Full, found.Stat);
+            if (NodeOf(node) is { } n && _stack.Resolve(n.Path) is { } found)
+            {
+                attr = AttrReply(n, found.Full, found.Stat);
+                return 0;
+            }
+            // No name left (unlinked while open): the open file answers, as fstat does, with nlink 0.
+            if (OpenFileOf(node, fh) is not { } file) return Errno.ENOENT;
+            var (s, ns) = FuseSession.Timeout;
+            attr = new AttrOut { AttrValid = s, AttrValidNsec = ns, Attr = AttrOf(node, StatFd(file.Fd)) };
             return 0;
         }
+    }
+
+    /// <summary>An open file of a node: the one the request names, else any.</summary>
+    private OpenFile? OpenFileOf(ulong node, ulong fh)
+    {
+        if (fh != 0 && _files.TryGetValue(fh, out var named) && named.Node.Id == node) return named;
+        foreach (var file in _files.Values)
+            if (file.Node.Id == node) return file;
+        return null;
     }
 
     public int ReadLink(ulong node, out byte[] target)
@@ -231,25 +278,33 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
         fh = 0;
         lock (_lock)
         {
-            if (NodeOf(node) is not { } n || List(n.Path) is not { } entries) return Errno.ENOTDIR;
+            if (NodeOf(node) is not { } n || _stack.Resolve(n.Path) is not { Stat.IsDirectory: true }) return Errno.ENOTDIR;
             fh = (ulong)Interlocked.Increment(ref _nextHandle);
-            _dirs[fh] = new DirSnapshot(entries);
+            _dirs[fh] = new DirSnapshot();
             return 0;
         }
     }
 
     public int ReadDir(ulong node, ulong fh, long offset, bool plus, ref DirentBuffer output)
     {
-        if (!_dirs.TryGetValue(fh, out var snapshot)) return Errno.EBADF;
+        if (!_dirs.TryGetValue(fh, out var open)) return Errno.EBADF;
+        // The kernel keeps listings in its directory cache (FOPEN_CACHE_DIR) and drops them when it changes the
+        // directory; it marks the cache before asking for offset 0, so a listing taken here, not at opendir, is never
+        // older than that mark (taken at opendir, one could miss a change made between the two).
+        if (offset == 0 || open.Entries is null)
+        {
+            lock (_lock) open.Entries = NodeOf(node) is { } dir ? List(dir.Path) ?? [] : [];
+        }
+        var snapshot = open;
         // Offsets: 0 = ".", 1 = "..", 2 + i = entry i.
-        for (long i = offset; i < snapshot.Entries.Count + 2; i++)
+        for (long i = offset; i < snapshot.Entries!.Count + 2; i++)
         {
             if (i < 2)
             {
                 if (!output.Add(i == 0 ? "." : "..", RootId, S_IFDIR >> 12, i + 1, plus ? default(EntryOut) : null)) break;
                 continue;
             }
-            var (name, type) = snapshot.Entries[(int)(i - 2)];
+            var (name, type) = snapshot.Entries![(int)(i - 2)];
             if (!plus)
             {
                 if (!output.Add(name, 0xffffffff, type >> 12, i + 1)) break;

@@ -33,7 +33,7 @@ public sealed class TempDir : IDisposable
         {
             Directory.Delete(Path, recursive: true);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException) // (a tree past PATH_MAX: ArgumentException)
         {
             Tool.Run(new ToolCall("rm", ["-rf", "--one-file-system", Path]) { Check = false });
         }
@@ -82,7 +82,7 @@ public sealed class TempDir : IDisposable
                 Directory.CreateDirectory(candidate);
                 return candidate;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException) // (a tree past PATH_MAX: ArgumentException)
             {
                 // /dev/shm may be missing or read-only in some sandboxes; fall back to the temp dir.
             }
