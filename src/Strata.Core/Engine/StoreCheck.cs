@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Strata.Errors;
 using Strata.Oci;
 using Strata.Snapshots;
@@ -38,8 +37,7 @@ internal sealed class StoreCheck(StrataStore store, ContainerStore containers, b
         foreach (var d in store.Content.List())
         {
             cancellationToken.ThrowIfCancellationRequested();
-            using (var blob = File.OpenRead(store.Content.BlobPath(d)))
-                if (Convert.ToHexStringLower(SHA256.HashData(blob)) == d.Encoded) continue;
+            if (store.Content.Rehash(d) == d) continue;
             damaged.Add(d);
             if (repair) store.Content.Delete(d);
             Report($"blob {d}", "its content does not match its digest", repair);

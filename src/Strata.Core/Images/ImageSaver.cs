@@ -138,14 +138,6 @@ internal sealed class ImageSaver(StrataStore store)
         verified.DrainAndVerify();
     }
 
-    /// <summary>Throws a digest mismatch when the stored blob's bytes are not what its name says.</summary>
-    private void VerifyStored(Digest digest)
-    {
-        using var blob = store.Content.OpenRead(digest);
-        var actual = Digest.Parse("sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(blob)));
-        if (actual != digest) throw new DigestMismatchException(digest, actual, $"stored blob {digest}");
-    }
-
     private static void WriteBlob(IArchiveSink sink, Digest digest, byte[] content)
     {
         var name = $"blobs/{digest.Algorithm}/{digest.Encoded}";
@@ -182,7 +174,7 @@ internal sealed class ImageSaver(StrataStore store)
                 }
                 catch (Exception e) when (e is not (DigestMismatchException or OperationCanceledException))
                 {
-                    VerifyStored(layer.Digest); // rotten bytes fail decompression first: say what is wrong
+                    store.Content.Verify(layer.Digest); // rotten bytes fail decompression first: say what is wrong
                     throw;
                 }
             }

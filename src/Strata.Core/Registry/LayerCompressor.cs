@@ -24,8 +24,9 @@ internal static class LayerCompressor
         }
         using var writer = store.Content.OpenWriter();
         using (var source = store.Content.OpenRead(layer.Digest))
+        using (var verified = new VerifyingStream(source, layer.Digest, source.Length, $"stored blob {layer.Digest}"))
         using (var gzip = new GZipStream(new NonClosingStream(writer), CompressionLevel.Fastest))
-            source.CopyTo(gzip, 1 << 20);
+            verified.CopyTo(gzip, 1 << 20); // rotten bytes are refused, not compressed into a blob with a good name
         var (digest, length) = writer.Commit();
         store.Images.PutLayerInfo(digest, diffId, size);
         return new Descriptor { MediaType = mediaTypeFor(MediaTypes.OciLayerGzip), Digest = digest, Size = length };

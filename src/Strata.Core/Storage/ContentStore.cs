@@ -138,6 +138,20 @@ internal sealed class ContentStore
         return w.Commit();
     }
 
+    /// <summary>Hashes a stored blob: what its bytes' digest is (bit rot shows as another digest than its name).</summary>
+    public Digest Rehash(Digest digest)
+    {
+        using var blob = OpenRead(digest);
+        return Digest.Parse("sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(blob)));
+    }
+
+    /// <summary>Throws a digest mismatch when a stored blob's bytes are not what its name says.</summary>
+    public void Verify(Digest digest)
+    {
+        var actual = Rehash(digest);
+        if (actual != digest) throw new DigestMismatchException(digest, actual, $"stored blob {digest}");
+    }
+
     public void Delete(Digest digest)
     {
         try { File.Delete(BlobPath(digest)); }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Strata.Tests.Infrastructure;
+using Strata.Tests.Infrastructure.Registry;
 
 namespace Strata.Tests.Cli;
 
@@ -7,8 +8,9 @@ namespace Strata.Tests.Cli;
 public class StoreCheckTests
 {
     [Fact]
-    public void FindsDamageAndRepairsWhatCannotBeRebuilt()
+    public async Task FindsDamageAndRepairsWhatCannotBeRebuilt()
     {
+        await using var registry = await RegistryServer.StartAsync();
         using var tmp = new TempDir("check");
         var root = tmp.CreateDirectory("root");
         var layout = SampleImages.Get("busybox").LayoutDir;
@@ -30,6 +32,10 @@ public class StoreCheckTests
             Assert.Contains(blob.Name[..12], saved.Stderr);
             Assert.False(Path.Exists(tmp.Combine(format)), $"{format}: a damaged save was left behind");
         }
+        // A push refuses it too, before a byte leaves (the layer is pushed as stored: uncompressed layers are gzipped).
+        var pushed = StrataCli.RunEnv(root, RegistryFixture.Env(tmp), "push", "localhost/checked:1", $"{registry.Host}/check/rot:1");
+        Assert.True(pushed.ExitCode == 5, $"push: exit {pushed.ExitCode}: {pushed.Stderr}");
+        Assert.Contains("digest mismatch", pushed.Stderr);
         var layer = Assert.Single(StoreLayout.LayerDirs(root));
         Directory.Move(layer, layer + "-gone");
         var stray = tmp.CreateDirectory("root", "vfs", "0123456789abcdef0123456789abcdef");
@@ -66,5 +72,31 @@ public class StoreCheckTests
         StrataCli.Run(root, "create", "--name", "again", id).Ok();
         StrataCli.Run(root, "export", "-o", tmp.Combine("again.tar"), "again").Ok();
         Assert.Contains("bin/busybox", Tool.Run("tar", "-tf", tmp.Combine("again.tar")).Stdout.Split('\n'));
+    }
+
+    [Fact]
+    public async Task APushThatMustCompressARottenLayerRefusesIt()
+    {
+        await using var registry = await RegistryServer.StartAsync();
+        using var tmp = new TempDir("check-push");
+        var root = tmp.CreateDirectory("root");
+        var src = tmp.CreateDirectory("src");
+        File.WriteAllText(Path.Combine(src, "f"), "x");
+        StrataCli.Run(root, "--driver", "vfs", "import", src, "localhost/base:1").Ok();
+        StrataCli.Run(root, "create", "--name", "c", "localhost/base:1").Ok();
+        File.WriteAllText(Path.Combine(StrataCli.Run(root, "mount", "c").Ok().Stdout.Trim(), "added"), new string('a', 4096));
+        StrataCli.Run(root, "commit", "c", "localhost/committed:1").Ok(); // its new layer is kept uncompressed
+        var layers = JsonDocument.Parse(StrataCli.Run(root, "inspect", "localhost/committed:1").Ok().Stdout).RootElement[0].GetProperty("Layers");
+        var top = layers[layers.GetArrayLength() - 1];
+        Assert.Equal("application/vnd.oci.image.layer.v1.tar", top.GetProperty("MediaType").GetString());
+        var blob = Path.Combine(root, "blobs", "sha256", top.GetProperty("Digest").GetString()!["sha256:".Length..]);
+        var bytes = File.ReadAllBytes(blob);
+        bytes[^2048] ^= 0x01;
+        File.WriteAllBytes(blob, bytes);
+
+        var pushed = StrataCli.RunEnv(root, RegistryFixture.Env(tmp), "push", "localhost/committed:1", $"{registry.Host}/check/rot:2");
+        Assert.True(pushed.ExitCode == 5, $"push: exit {pushed.ExitCode}: {pushed.Stderr}");
+        Assert.Contains("digest mismatch", pushed.Stderr);
+        Assert.Empty(Directory.EnumerateFiles(Path.Combine(root, "ingest"))); // no half-made gzip blob stays
     }
 }
