@@ -9,7 +9,7 @@ namespace Strata.Images;
 /// Brings the documents and blobs of images into the store, verifying every blob, every layer's DiffID
 /// against the config, and the structure, before any name points at the result.
 /// </summary>
-internal sealed class ImageImporter(StrataStore store, IBlobSource source)
+internal sealed class ImageImporter(StrataStore store, IBlobSource source, bool replaceDamaged = false)
 {
     private const string ContainerdNameAnnotation = "io.containerd.image.name";
 
@@ -127,8 +127,10 @@ internal sealed class ImageImporter(StrataStore store, IBlobSource source)
         Referenced.Add(desc.Digest);
         if (store.Content.GetSize(desc.Digest) is { } have)
         {
-            if (have != desc.Size) throw StrataException.Invalid($"blob {desc.Digest} is {have} bytes, its descriptor says {desc.Size}");
-            return;
+            if (!replaceDamaged && have != desc.Size) throw StrataException.Invalid($"blob {desc.Digest} is {have} bytes, its descriptor says {desc.Size}");
+            // A source that has the blob (a layout being loaded) mends a stored copy bit rot has damaged.
+            if (!replaceDamaged || (have == desc.Size && store.Content.Rehash(desc.Digest) == desc.Digest)) return;
+            store.Content.Delete(desc.Digest);
         }
         using var s = source.TryOpen(desc.Digest) ?? throw StrataException.NotFound($"blob {desc.Digest} ({desc.MediaType}) is missing");
         store.Content.IngestAsync(s, desc.Digest, desc.Size).GetAwaiter().GetResult();

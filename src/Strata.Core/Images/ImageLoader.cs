@@ -33,7 +33,7 @@ internal sealed class ImageLoader(StrataStore store)
         if (!File.Exists(layoutFile) || !File.Exists(indexFile))
             throw StrataException.Invalid($"{dir} is not an OCI image layout (oci-layout or index.json missing)");
         CheckLayoutHeader(File.ReadAllBytes(layoutFile));
-        var importer = new ImageImporter(store, source);
+        var importer = new ImageImporter(store, source, replaceDamaged: true);
         try
         {
             return importer.ImportIndex(ReadBounded(indexFile), namesFromRefs: true);
@@ -81,6 +81,11 @@ internal sealed class ImageLoader(StrataStore store)
                 }
                 Digest? expected = BlobNameDigest(entry.Name);
                 bool existed = expected is { } e0 && store.Content.Exists(e0);
+                if (existed && store.Content.Rehash(expected!.Value) != expected.Value)
+                {
+                    store.Content.Delete(expected.Value); // bit rot: the archive's copy replaces it
+                    existed = false;
+                }
                 var (digest, size) = existed
                     ? (expected!.Value, entry.Size)
                     : store.Content.IngestAsync(entry.Data, expected, entry.Size, cancellationToken).GetAwaiter().GetResult();

@@ -99,4 +99,23 @@ public class StoreCheckTests
         Assert.Contains("digest mismatch", pushed.Stderr);
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(root, "ingest"))); // no half-made gzip blob stays
     }
+
+    [Fact]
+    public void LoadingTheImageAgainMendsARottenBlob()
+    {
+        using var tmp = new TempDir("check-load");
+        var root = tmp.CreateDirectory("root");
+        var sample = SampleImages.Get("busybox");
+        StrataCli.Run(root, "--driver", "vfs", "load", "-q", "-i", sample.LayoutDir).Ok();
+        foreach (var again in new[] { sample.LayoutDir, sample.OciArchive, sample.LayoutDir })
+        {
+            var blob = new DirectoryInfo(Path.Combine(root, "blobs", "sha256")).GetFiles().MaxBy(f => f.Length)!;
+            var bytes = File.ReadAllBytes(blob.FullName);
+            bytes[bytes.Length / 3] ^= 0x04;
+            File.WriteAllBytes(blob.FullName, bytes);
+            Assert.Equal(1, StrataCli.Run(root, "system", "check").ExitCode);
+            StrataCli.Run(root, "load", "-q", "-i", again).Ok();
+            Assert.Equal("no problems found", StrataCli.Run(root, "system", "check").Ok().Stdout.Trim());
+        }
+    }
 }
