@@ -36,11 +36,14 @@ internal abstract class DirectorySnapshotter : ISnapshotter
     /// <summary>After the row says committed: what an active snapshot needed and a layer does not (overlay's work/).</summary>
     protected virtual void OnCommitted(SnapshotRecord active) { }
 
-    /// <summary>After the row is gone: the snapshot's files, and anything made for it.</summary>
-    protected virtual void OnRemoved(SnapshotRecord removed)
+    /// <summary>The snapshot's own files (its directory, and whatever else the form made with it).</summary>
+    protected virtual void DeleteFiles(SnapshotRecord snapshot)
     {
-        if (removed.Dir is { } d) DeleteTree(Path.Combine(Store.Root, d));
+        if (snapshot.Dir is { } d) DeleteTree(Path.Combine(Store.Root, d));
     }
+
+    /// <summary>After the row is gone: the snapshot's files, and anything made for it since (overlay's flattened stacks).</summary>
+    protected virtual void OnRemoved(SnapshotRecord removed) => DeleteFiles(removed);
 
     /// <summary>A snapshot's tree (its diff/).</summary>
     public string TreeOf(SnapshotRecord s) => Path.Combine(Store.Root, s.Dir ?? throw new StrataException(ErrorKind.Internal, $"snapshot {s.Key} has no directory"), "diff");
@@ -90,7 +93,7 @@ internal abstract class DirectorySnapshotter : ISnapshotter
         var record = new SnapshotRecord(key, parent, state, dir, link, null, null, DateTimeOffset.UtcNow);
         if (!Store.Snapshots.TryAdd(record))
         {
-            OnRemoved(record); // another process took the key meanwhile
+            DeleteFiles(record); // another process took the key meanwhile: only what this call made goes
             throw Taken(key);
         }
         return MountsOf([record, .. parents]);

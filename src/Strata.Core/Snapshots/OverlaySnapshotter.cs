@@ -38,9 +38,14 @@ internal sealed class OverlaySnapshotter(StrataStore store, bool rootless) : Dir
 
     protected override void OnCommitted(SnapshotRecord active) => DeleteTree(Path.Combine(Store.Root, active.Dir!, "work"));
 
+    protected override void DeleteFiles(SnapshotRecord snapshot)
+    {
+        if (snapshot.Link is { } link) File.Delete(Path.Combine(Home, "l", link));
+        base.DeleteFiles(snapshot);
+    }
+
     protected override void OnRemoved(SnapshotRecord removed)
     {
-        if (removed.Link is { } link) File.Delete(Path.Combine(Home, "l", link));
         base.OnRemoved(removed);
         DeleteTree(Path.Combine(Home, FlatName(removed.Key)));
     }

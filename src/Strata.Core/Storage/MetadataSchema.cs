@@ -110,7 +110,7 @@ internal static class MetadataSchema
                 SELECT chain_id, parent, {(int)SnapshotState.Committed}, 'overlay/' || dir, link, NULL, '{now}' FROM layers;
             DROP TABLE layers;
             """, tx);
-        bool vfs = db.Scalar("SELECT value FROM settings WHERE key = 'driver'", tx) as string == "vfs";
+        bool vfs = db.Scalar("SELECT value FROM settings WHERE key = $k", tx, ("$k", StoreSettings.Driver)) as string == "vfs";
         var containers = new List<(string Id, string Created, string? Manifest)>();
         using (var cmd = db.Command("SELECT c.id, c.created, i.manifest_digest FROM containers c LEFT JOIN images i ON i.id = c.image_id", tx))
         using (var r = cmd.ExecuteReader())
