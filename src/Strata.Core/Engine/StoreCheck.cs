@@ -19,7 +19,7 @@ internal sealed class StoreCheck(StrataStore store, ContainerStore containers, b
 
     public CheckReport Run(CancellationToken cancellationToken)
     {
-        using var exclusive = StoreLock.Exclusive(store.Root);
+        using var exclusive = StoreLock.Exclusive(store);
         var damaged = CheckBlobs(cancellationToken);
         CheckImages(damaged);
         CheckSnapshots();

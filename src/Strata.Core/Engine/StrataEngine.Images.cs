@@ -12,7 +12,7 @@ public sealed partial class StrataEngine
     public Task<IReadOnlyList<LoadedImage>> LoadAsync(string path, CancellationToken cancellationToken = default) =>
         WithStore(store =>
         {
-            using var added = StoreLock.Shared(store.Root);
+            using var lease = store.BeginLease();
             return new ImageLoader(store).Load(path, cancellationToken);
         }, cancellationToken);
 
@@ -21,7 +21,7 @@ public sealed partial class StrataEngine
         Guard(() => StreamPump.ReadAsync(archive, input =>
         {
             using var store = OpenStore();
-            using var added = StoreLock.Shared(store.Root);
+            using var lease = store.BeginLease();
             return new ImageLoader(store).Load(input, sourceName, cancellationToken);
         }, cancellationToken));
 
@@ -64,7 +64,7 @@ public sealed partial class StrataEngine
             var names = options.Reference is { } r ? new[] { ImageReference.Parse(r).ToString() } : [];
             if (!File.Exists(source) && !Directory.Exists(source)) throw StrataException.NotFound($"no such file or directory: {source}");
             using var store = OpenStore();
-            using var added = StoreLock.Shared(store.Root);
+            using var lease = store.BeginLease();
             return new ImageBuilder(store).Import(source, names, options.Comment, sourceDateEpoch: options.SourceDateEpoch);
         }, cancellationToken);
 
@@ -122,6 +122,7 @@ public sealed partial class StrataEngine
             }
             if (name is null && names.Count > 1 && !force)
                 throw new StrataException(ErrorKind.Conflict, $"image {local.Id.Short} has several names ({string.Join(", ", names)}): remove them by name or use --force");
+            var refs = store.Images.Refs(local.Id);
             if (!store.Images.DeleteUnused(local.Id, force ? null : names))
             {
                 var users = store.Containers.ByImage(local.Id).Select(c => c.Name).ToList();
@@ -132,7 +133,7 @@ public sealed partial class StrataEngine
                 store.Images.RemoveName(name); // tagged meanwhile: as with several names, only this one goes
                 return new ImageRemoval([name], null);
             }
-            Collect(store);
+            CollectImage(store, local.Id, refs);
             return new ImageRemoval(names, local.Id);
         }, cancellationToken);
 

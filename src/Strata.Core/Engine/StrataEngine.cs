@@ -72,16 +72,28 @@ public sealed partial class StrataEngine
         ContainerStore.Open(store, Options.Driver, recordDriver && !store.ReadOnly, Options.OverlayProgram, Options.Snapshotter);
 
     /// <summary>
-    /// Garbage collection, with the store lock exclusive so no load or pull in flight loses what it ingested but has
-    /// not named yet: blobs no image reaches, then unpacked layers no image stacks.
+    /// Garbage collection (prune): blobs and snapshots no image, container or live lease holds. It holds the store lock
+    /// exclusive while it decides and deletes, so an operation in flight either took its lease first (and keeps what
+    /// it holds) or comes after (and finds the garbage gone).
     /// </summary>
     private PruneResult Collect(StrataStore store)
     {
-        using var exclusive = StoreLock.Exclusive(store.Root);
-        var (blobs, bytes, liveChains) = GarbageCollector.Collect(store);
-        bytes += Containers(store, recordDriver: false).Collect(liveChains);
+        using var exclusive = StoreLock.Exclusive(store);
+        Lease.ExpireDead(store);
+        var (blobs, bytes) = GarbageCollector.CollectAll(store);
+        bytes += Containers(store, recordDriver: false).Collect();
         LogCollected(_log, blobs, bytes, Root);
         return new PruneResult(blobs, bytes);
+    }
+
+    /// <summary>The collection after an rmi: only what the removed image referenced is looked at.</summary>
+    private void CollectImage(StrataStore store, Oci.Digest image, ImageRefs refs)
+    {
+        using var exclusive = StoreLock.Exclusive(store);
+        Lease.ExpireDead(store);
+        var (blobs, bytes) = GarbageCollector.Collect(store, refs.Blobs);
+        bytes += Containers(store, recordDriver: false).Collect(image, refs);
+        LogCollected(_log, blobs, bytes, Root);
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "collected {Blobs} blobs, {Bytes} bytes in {Root}")]

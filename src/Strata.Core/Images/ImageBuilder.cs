@@ -56,7 +56,8 @@ internal sealed class ImageBuilder(StrataStore store)
         var rawManifest = OciDocuments.Serialize(manifest, OciJsonContext.Default.ImageManifest);
         var manifestDesc = store.Content.Put(MediaTypes.OciManifest, rawManifest);
         long size = layers.Sum(store.Images.LayerSize);
-        store.Images.Put(configDesc.Digest, manifestDesc.Digest, MediaTypes.OciManifest, config.Created, size, names);
+        store.Images.Put(configDesc.Digest, manifestDesc.Digest, MediaTypes.OciManifest, config.Created, size, names,
+            ImageRefs.Of(manifestDesc.Digest, manifest, config));
         return new LoadedImage(configDesc.Digest, manifestDesc.Digest, names);
     }
 

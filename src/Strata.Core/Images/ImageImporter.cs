@@ -104,7 +104,8 @@ internal sealed class ImageImporter(StrataStore store, IBlobSource source, bool 
         var allNames = names.ToList();
         if (allNames.Count == 0 && repoTagsByConfig is not null && repoTagsByConfig.TryGetValue(manifest.Config.Digest, out var tags))
             allNames.AddRange(tags);
-        store.Images.Put(manifest.Config.Digest, manifestDesc.Digest, manifestDesc.MediaType, config.Created, size, allNames);
+        store.Images.Put(manifest.Config.Digest, manifestDesc.Digest, manifestDesc.MediaType, config.Created, size, allNames,
+            ImageRefs.Of(manifestDesc.Digest, manifest, config));
         return new LoadedImage(manifest.Config.Digest, manifestDesc.Digest, allNames);
     }
 

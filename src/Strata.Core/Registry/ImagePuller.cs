@@ -31,7 +31,7 @@ internal sealed class ImagePuller(StrataStore store, LayerStore? layers, Registr
             if (!MediaTypes.IsLayer(layer.MediaType)) throw StrataException.Unsupported($"layer {layer.Digest.Short} has unknown media type {layer.MediaType}");
         progress.Message($"Pulling {reference} ({manifestDoc.Digest.Short}, {manifest.Layers.Count} layers)");
 
-        using (StoreLock.Shared(store.Root))
+        using (store.BeginLease())
         {
             var rawConfig = await ConfigAsync(repo, manifest.Config, cancellationToken).ConfigureAwait(false);
             var config = OciDocuments.ParseConfig(rawConfig);

@@ -34,7 +34,8 @@ internal sealed class ImagePusher(StrataStore store, RegistryOptions options, IT
         using var client = new RegistryClient(destination.Registry, options);
         client.Retrying += progress.Message;
         var repo = RemoteRepository.For(client, destination);
-        using var storeLock = StoreLock.Shared(store.Root);
+        using var lease = store.BeginLease();
+        if (!lease.Hold(image)) throw StrataException.NotFound($"image {image.Id.Short} was removed meanwhile");
 
         var (raw, mediaType, manifest) = Manifest(image, format);
         var blobs = manifest.Layers.Append(manifest.Config).DistinctBy(d => d.Digest).ToList();

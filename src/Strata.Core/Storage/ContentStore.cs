@@ -33,13 +33,29 @@ internal sealed class ContentStore
     /// <summary>The path of a blob; the digest was validated when parsed, so it cannot name anything else.</summary>
     public string BlobPath(Digest digest) => Path.Combine(BlobsDirectory, digest.Algorithm, digest.Encoded);
 
-    public bool Exists(Digest digest) => File.Exists(BlobPath(digest));
+    /// <summary>
+    /// The lease of the operation this store serves, if it took one: then whatever it asks about or adds is held
+    /// from that moment (a blob found here is not collected before the image that will name it is recorded).
+    /// </summary>
+    internal Lease? Lease { get; set; }
 
-    public long? GetSize(Digest digest)
+    public bool Exists(Digest digest) => Held(digest, () => File.Exists(BlobPath(digest)));
+
+    public long? GetSize(Digest digest) => Held(digest, () =>
     {
         var fi = new FileInfo(BlobPath(digest));
-        return fi.Exists ? fi.Length : null;
-    }
+        return fi.Exists ? fi.Length : (long?)null;
+    });
+
+    /// <summary>Renames a new blob into place, held by the lease first (see <see cref="Lease.Hold{T}"/>).</summary>
+    internal void Publish(Digest digest, string from) => Held(digest, () =>
+    {
+        // Idempotent: a blob already there has these very bytes.
+        File.Move(from, BlobPath(digest), overwrite: true);
+        return true;
+    });
+
+    private T Held<T>(Digest digest, Func<T> use) => Lease is { } lease ? lease.Hold(RefKind.Blob, digest.ToString(), use) : use();
 
     /// <remarks>
     /// Opened without .NET's advisory lock (a FileStream by path takes flock LOCK_SH): a blob is immutable once named,

@@ -121,9 +121,9 @@ internal sealed class ContentWriter : Stream
         catch (IOException io) { throw Broken(io); }
         var target = _store.BlobPath(actual);
         Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-        // Idempotent: a blob already there has these very bytes. Renamed while still open: a resumable file's lock
-        // must outlive its name, or a waiter would take the lock and resume a file about to vanish.
-        File.Move(TempPath, target, overwrite: true);
+        // Renamed while still open: a resumable file's lock must outlive its name, or a waiter would take the lock and
+        // resume a file about to vanish.
+        _store.Publish(actual, TempPath);
         _committed = true;
         _file.Dispose();
         // The metadata that will name this blob must never outlive the blob's directory entry.

@@ -8,8 +8,8 @@ namespace Strata.Storage;
 /// <summary>Image records and their names. Content lives in the <see cref="ContentStore"/>; this is the index.</summary>
 internal sealed class ImageStore(MetadataDb db)
 {
-    /// <summary>Records an image and moves the given names to it, in one transaction.</summary>
-    public void Put(Digest id, Digest manifestDigest, string manifestMediaType, DateTimeOffset? created, long size, IEnumerable<string> names)
+    /// <summary>Records an image, what it references, and moves the given names to it, in one transaction.</summary>
+    public void Put(Digest id, Digest manifestDigest, string manifestMediaType, DateTimeOffset? created, long size, IEnumerable<string> names, ImageRefs refs)
     {
         using var tx = db.BeginWrite();
         var now = DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture);
@@ -24,7 +24,44 @@ internal sealed class ImageStore(MetadataDb db)
             db.Execute("INSERT INTO names(name, image_id, added) VALUES ($n, $id, $now) ON CONFLICT(name) DO UPDATE SET image_id = $id, added = $now",
                 tx, ("$n", name), ("$id", id.ToString()), ("$now", now));
         }
+        // The same config under another manifest references other blobs: what it no longer names is garbage.
+        db.Execute("DELETE FROM image_refs WHERE image_id = $id", tx, ("$id", id.ToString()));
+        PutRefs(db, tx, id.ToString(), refs);
         tx.Commit();
+    }
+
+    internal static void PutRefs(MetadataDb db, SqliteTransaction tx, string id, ImageRefs refs)
+    {
+        foreach (var (kind, key) in refs.Blobs.Select(b => (RefKind.Blob, b)).Concat(refs.Chains.Select(c => (RefKind.Snapshot, c))))
+            db.Execute("INSERT OR IGNORE INTO image_refs(image_id, kind, key) VALUES ($id, $k, $key)", tx,
+                ("$id", id), ("$k", (long)kind), ("$key", key.ToString()));
+    }
+
+    /// <summary>What an image references (as recorded with it).</summary>
+    public ImageRefs Refs(Digest id)
+    {
+        var blobs = new List<Digest>();
+        var chains = new List<Digest>();
+        using var cmd = db.Command("SELECT kind, key FROM image_refs WHERE image_id = $id", null, ("$id", id.ToString()));
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) (r.GetInt64(0) == (long)RefKind.Blob ? blobs : chains).Add(Digest.Parse(r.GetString(1)));
+        return new ImageRefs(blobs, chains);
+    }
+
+    /// <summary>Whether any image references the blob or snapshot.</summary>
+    public bool IsReferenced(RefKind kind, string key) =>
+        db.Scalar("SELECT 1 FROM image_refs WHERE kind = $k AND key = $key LIMIT 1", null, ("$k", (long)kind), ("$key", key)) is not null;
+
+    /// <summary>Every key of a kind some image references (with every image's manifest, whatever its refs say).</summary>
+    public HashSet<string> Referenced(RefKind kind)
+    {
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        using var cmd = db.Command(kind == RefKind.Blob
+            ? "SELECT key FROM image_refs WHERE kind = $k UNION SELECT manifest_digest FROM images"
+            : "SELECT DISTINCT key FROM image_refs WHERE kind = $k", null, ("$k", (long)kind));
+        using var r = cmd.ExecuteReader();
+        while (r.Read()) keys.Add(r.GetString(0));
+        return keys;
     }
 
     /// <summary>Moves a name to an image, in one statement that finds the image or fails: a tag racing an rmi never brings the image back.</summary>

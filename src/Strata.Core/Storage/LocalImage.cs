@@ -22,6 +22,9 @@ internal sealed class LocalImage
     public byte[] RawConfig { get; }
     public ImageConfig Config { get; }
 
+    /// <summary>What the image keeps alive: its blobs and its layers' ChainIDs.</summary>
+    public ImageRefs Refs => ImageRefs.Of(Record.ManifestDigest, Manifest, Config);
+
     public static LocalImage Load(StrataStore store, ImageRecord record)
     {
         var rawManifest = store.Content.ReadAll(record.ManifestDigest);

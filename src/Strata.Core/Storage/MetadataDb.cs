@@ -20,13 +20,13 @@ internal sealed class MetadataDb : IDisposable
     /// <param name="path">The database file.</param>
     /// <param name="busyTimeout">The bound on waiting for another process's write transaction.</param>
     /// <param name="root">The store root, for migrations that move files.</param>
-    /// <param name="topChainOf">For migrations: see <see cref="MetadataSchema.Migrate"/>.</param>
-    public static MetadataDb Open(string path, TimeSpan busyTimeout, string root, Func<string, string?> topChainOf)
+    /// <param name="refsOf">For migrations: see <see cref="MetadataSchema.Migrate"/>.</param>
+    public static MetadataDb Open(string path, TimeSpan busyTimeout, string root, Func<string, ImageRefs?> refsOf)
     {
         // Mode is left at its default (ReadWriteCreate): setting an enum keyword formats it through Enum.ToString,
         // whose first use costs a NativeAOT start-up about 0.2 ms of reflection.
         return OpenWith(new SqliteConnectionStringBuilder { DataSource = path }, busyTimeout,
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", db => MetadataSchema.Migrate(db, root, topChainOf));
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", db => MetadataSchema.Migrate(db, root, refsOf));
     }
 
     /// <summary>

@@ -10,12 +10,12 @@ namespace Strata.Storage;
 /// </summary>
 internal static class MetadataSchema
 {
-    public const int Version = 5;
+    public const int Version = 7;
 
     /// <param name="db">The database.</param>
     /// <param name="root">The store root (version 5 moves vfs containers' trees).</param>
-    /// <param name="topChainOf">The top layer's ChainID of the image with this manifest digest, or null when it cannot be read.</param>
-    public static void Migrate(MetadataDb db, string root, Func<string, string?> topChainOf)
+    /// <param name="refsOf">What the image with this manifest digest references, or null when it cannot be read.</param>
+    public static void Migrate(MetadataDb db, string root, Func<string, ImageRefs?> refsOf)
     {
         // The common case reads one pragma and takes no write lock, so readers never queue behind each other.
         if ((long)(db.Scalar("PRAGMA user_version") ?? 0L) == Version) return;
@@ -79,7 +79,8 @@ internal static class MetadataSchema
                     PRIMARY KEY (digest, registry, repository));
                 """, tx);
         }
-        if (version < 5) MigrateToSnapshots(db, tx, root, topChainOf);
+        if (version < 5) MigrateToSnapshots(db, tx, root, m => refsOf(m)?.TopChain?.ToString());
+        if (version < 7) AddRefsAndLeases(db, tx, refsOf);
         if (version > Version)
             throw new StrataException(ErrorKind.FailedPrecondition,
                 $"the store was written by a newer strata (schema {version} > {Version})");
@@ -124,5 +125,37 @@ internal static class MetadataSchema
                 ("$k", id), ("$p", manifest is null ? null : topChainOf(manifest)), ("$s", (long)SnapshotState.Active),
                 ("$d", "containers/" + id), ("$c", created));
         }
+    }
+
+    /// <summary>
+    /// Version 7: what each image references (image_refs), so a collection looks up instead of reading every image's
+    /// documents, and the leases of operations in flight (leases, lease_refs). An image whose documents cannot be
+    /// read keeps only its manifest (a check reports it).
+    /// </summary>
+    private static void AddRefsAndLeases(MetadataDb db, SqliteTransaction tx, Func<string, ImageRefs?> refsOf)
+    {
+        db.Execute($"""
+            CREATE TABLE image_refs (
+                image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+                kind INTEGER NOT NULL,
+                key TEXT NOT NULL,
+                PRIMARY KEY (image_id, kind, key)) WITHOUT ROWID;
+            CREATE INDEX image_refs_key ON image_refs(kind, key);
+            CREATE TABLE leases (
+                id TEXT PRIMARY KEY,
+                created TEXT NOT NULL);
+            CREATE TABLE lease_refs (
+                lease_id TEXT NOT NULL REFERENCES leases(id) ON DELETE CASCADE,
+                kind INTEGER NOT NULL,
+                key TEXT NOT NULL,
+                PRIMARY KEY (lease_id, kind, key)) WITHOUT ROWID;
+            CREATE INDEX lease_refs_key ON lease_refs(kind, key);
+            """, tx);
+        var images = new List<(string Id, string Manifest)>();
+        using (var cmd = db.Command("SELECT id, manifest_digest FROM images", tx))
+        using (var r = cmd.ExecuteReader())
+            while (r.Read()) images.Add((r.GetString(0), r.GetString(1)));
+        foreach (var (id, manifest) in images)
+            ImageStore.PutRefs(db, tx, id, refsOf(manifest) ?? new ImageRefs([Oci.Digest.Parse(manifest)], []));
     }
 }

@@ -6,9 +6,10 @@ namespace Strata.Storage;
 /// <summary>One store root: content-addressed blobs plus the metadata that names them.</summary>
 internal sealed class StrataStore : IDisposable
 {
-    private StrataStore(string root, ContentStore content, MetadataDb db, bool readOnly = false)
+    private StrataStore(string root, ContentStore content, MetadataDb db, TimeSpan busyTimeout, bool readOnly = false)
     {
         Root = root;
+        BusyTimeout = busyTimeout;
         ReadOnly = readOnly;
         Content = content;
         Db = db;
@@ -18,9 +19,13 @@ internal sealed class StrataStore : IDisposable
         Mounts = new MountRecords(Db);
         Settings = new StoreSettings(Db);
         BlobSources = new BlobSourceRecords(Db);
+        Leases = new LeaseRecords(Db);
     }
 
     public string Root { get; }
+
+    /// <summary>The bound on waiting for another process (its database write, the collection lock).</summary>
+    public TimeSpan BusyTimeout { get; }
 
     /// <summary>Opened only to read (<see cref="OpenReadOnly"/>): nothing may be written through it.</summary>
     public bool ReadOnly { get; }
@@ -32,6 +37,22 @@ internal sealed class StrataStore : IDisposable
     internal MountRecords Mounts { get; }
     internal StoreSettings Settings { get; }
     internal BlobSourceRecords BlobSources { get; }
+    internal LeaseRecords Leases { get; }
+
+    /// <summary>The lease this store's operation holds, if it took one (<see cref="BeginLease"/>).</summary>
+    internal Lease? ActiveLease => Content.Lease;
+
+    /// <summary>
+    /// Takes a lease for the operation this store was opened for: from here until it is disposed, every blob the
+    /// content store finds or makes is held (<see cref="ContentStore.Lease"/>), and callers hold their snapshots.
+    /// </summary>
+    public Lease BeginLease()
+    {
+        if (Content.Lease is not null) throw new InvalidOperationException("this store's operation already holds a lease");
+        var lease = Lease.Acquire(this);
+        Content.Lease = lease;
+        return lease;
+    }
 
     /// <summary>
     /// Opens (or makes) the store at root to change it: its directories and its metadata database, migrated if it
@@ -43,13 +64,15 @@ internal sealed class StrataStore : IDisposable
         Directory.CreateDirectory(root);
         var content = ContentStore.Open(root);
         SpaceReserve.Ensure(root);
-        return new StrataStore(root, content, MetadataDb.Open(Path.Combine(root, "strata.db"), busyTimeout ?? MetadataDb.DefaultBusyTimeout, root, m => TopChainOf(content, m)));
+        var timeout = busyTimeout ?? MetadataDb.DefaultBusyTimeout;
+        return new StrataStore(root, content, MetadataDb.Open(Path.Combine(root, "strata.db"), timeout, root, m => RefsOf(content, m)), timeout);
     }
 
     /// <summary>Opens an existing store only to read, for when <see cref="Open"/> cannot: see <see cref="IsUnwritable"/>.</summary>
     public static StrataStore OpenReadOnly(string root, TimeSpan? busyTimeout = null) =>
         new(root, ContentStore.Open(root, create: false),
-            MetadataDb.OpenReadOnly(Path.Combine(root, "strata.db"), busyTimeout ?? MetadataDb.DefaultBusyTimeout), readOnly: true);
+            MetadataDb.OpenReadOnly(Path.Combine(root, "strata.db"), busyTimeout ?? MetadataDb.DefaultBusyTimeout),
+            busyTimeout ?? MetadataDb.DefaultBusyTimeout, readOnly: true);
 
     /// <summary>Whether <see cref="Open"/> failed because the store cannot be written (so it may still be read).</summary>
     public static bool IsUnwritable(Exception e) => e switch
@@ -72,18 +95,18 @@ internal sealed class StrataStore : IDisposable
                 throw new StrataException(ErrorKind.PermissionDenied, $"no write access to the store at {root}: {Reads}");
     }
 
-    /// <summary>For the schema's migration: the top layer's ChainID of the image with this manifest, or null.</summary>
-    private static string? TopChainOf(ContentStore content, string manifestDigest)
+    /// <summary>For the schema's migrations: what the image with this manifest references, or null when it cannot be read.</summary>
+    private static ImageRefs? RefsOf(ContentStore content, string manifestDigest)
     {
         try
         {
-            var manifest = OciDocuments.ParseManifest(content.ReadAll(Digest.Parse(manifestDigest)));
-            var chains = ChainId.Compute(OciDocuments.ParseConfig(content.ReadAll(manifest.Config.Digest)).RootFs.DiffIds);
-            return chains.Count > 0 ? chains[^1].ToString() : null;
+            var digest = Digest.Parse(manifestDigest);
+            var manifest = OciDocuments.ParseManifest(content.ReadAll(digest));
+            return ImageRefs.Of(digest, manifest, OciDocuments.ParseConfig(content.ReadAll(manifest.Config.Digest)));
         }
         catch (Exception e) when (e is StrataException or IOException or FormatException)
         {
-            return null; // a container of a damaged image: it stays on no layers (a later check reports it)
+            return null; // a damaged image: a container of it stays on no layers, and a later check reports it
         }
     }
 

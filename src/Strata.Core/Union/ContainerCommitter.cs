@@ -19,8 +19,10 @@ internal sealed class ContainerCommitter(StrataStore store, ContainerStore conta
         var image = store.Resolve(container.ImageId.ToString());
         var builder = new ImageBuilder(store);
         Descriptor layer;
-        using (StoreLock.Shared(store.Root))
+        using (var lease = store.BeginLease())
         {
+            // The container keeps its image, but not an image whose documents went bad and a repair removed.
+            if (!lease.Hold(image)) throw StrataException.NotFound($"image {image.Id.Short} was removed meanwhile");
             layer = builder.WriteLayer(containers.LayerEntries(container), compression);
             var diffId = store.Images.GetLayerInfo(layer.Digest)!.Value.DiffId;
 

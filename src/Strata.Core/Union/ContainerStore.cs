@@ -64,18 +64,19 @@ internal sealed class ContainerStore
     public bool Rootless { get; }
 
     /// <summary>
-    /// A new container on the image. The store lock is held shared from unpacking to recording, so a collection
-    /// cannot take the layers or the writable layer in between; an rmi racing it either fails (the container came
+    /// A new container on the image. A lease holds the image's blobs and layers and the writable layer from unpacking
+    /// to recording, so a collection cannot take them in between; an rmi racing it either fails (the container came
     /// first) or makes this fail (the image went first), never leaves a container without its image.
     /// </summary>
     public Container Create(LocalImage image, string? name, Action<string>? progress = null)
     {
         if (name is not null && !IsValidName(name)) throw StrataException.BadArgument($"invalid container name \"{name}\": [a-zA-Z0-9][a-zA-Z0-9_.-]*");
-        using var shared = StoreLock.Shared(_store.Root);
-        if (_store.Images.Get(image.Id) is null) throw ImageGone(image); // removed, and maybe collected, before the lock
+        using var lease = _store.BeginLease();
+        if (!lease.Hold(image)) throw ImageGone(image); // removed, and maybe collected, before the lease
         var top = TopLayer(image, progress);
         var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var record = new ContainerRecord(id, name ?? DefaultName(id), image.Id, DateTimeOffset.UtcNow);
+        lease.Hold(RefKind.Snapshot, [id]);
         Snapshotter.Prepare(id, top);
         var added = _store.Containers.TryAdd(record);
         if (added == ContainerAdd.Added) return ToContainer(record);
@@ -148,7 +149,10 @@ internal sealed class ContainerStore
     public string MountImage(LocalImage image)
     {
         var key = ViewKey(image.Id);
+        using var lease = _store.BeginLease();
+        if (!lease.Hold(image)) throw ImageGone(image);
         var top = TopLayer(image);
+        lease.Hold(RefKind.Snapshot, [key]);
         if (Snapshotter.Stat(key) is null)
         {
             try { Snapshotter.View(key, top); }
@@ -194,21 +198,18 @@ internal sealed class ContainerStore
     }
 
     /// <summary>
-    /// Removes the snapshots nothing keeps: layers no live chain reaches, writable layers of containers that are
-    /// gone, views of images that are gone and not mounted, and unpacks a crash left (an hour old). Returns the bytes
-    /// freed. The caller holds the store lock exclusive.
+    /// Removes the snapshots nothing keeps: layers no image references, writable layers of containers that are gone,
+    /// views of images that are gone and not mounted, unpacks whose lease is gone (a killed process's). Returns the
+    /// bytes freed. The caller holds the store lock exclusive and has dropped dead leases.
     /// </summary>
-    public long Collect(IReadOnlySet<Digest> liveChains)
+    public long Collect()
     {
         var snapshots = Snapshotter.List();
-        var keep = new HashSet<string>(liveChains.Select(c => c.ToString()), StringComparer.Ordinal);
+        var keep = _store.Images.Referenced(RefKind.Snapshot);
+        keep.UnionWith(_store.Leases.Held(RefKind.Snapshot));
         foreach (var c in _store.Containers.List()) keep.Add(c.Id);
         foreach (var s in snapshots)
-        {
-            if (s.Key.StartsWith(LayerStore.ExtractPrefix, StringComparison.Ordinal) && DateTimeOffset.UtcNow - s.Created < TimeSpan.FromHours(1)) keep.Add(s.Key);
-            if (s.Key.StartsWith("view-", StringComparison.Ordinal) && Digest.TryParse("sha256:" + s.Key[5..], out var image)
-                && (_store.Images.Get(image) is not null || MountTable.IsMounted(ImageMountPoint(image)))) keep.Add(s.Key);
-        }
+            if (IsLiveView(s.Key)) keep.Add(s.Key);
         long freed = SnapshotCollector.Collect(Snapshotter, snapshots, keep);
         // A container directory no row names: an rm cut short after its row went (rows go first). Never a mounted one.
         if (Directory.Exists(Home))
@@ -218,6 +219,42 @@ internal sealed class ContainerStore
                     Directory.Delete(dir, recursive: true);
         return freed;
     }
+
+    /// <summary>
+    /// Of a removed image's layers and view, removes those nothing keeps, children first: work in proportion to that
+    /// image, not to the store. Returns the bytes freed. The caller holds the store lock exclusive.
+    /// </summary>
+    public long Collect(Digest removedImage, ImageRefs refs)
+    {
+        var pending = refs.Chains.Select(c => c.ToString()).Prepend(ViewKey(removedImage)).ToList();
+        long freed = 0;
+        // The chains come in no order: each pass removes those whose children went in an earlier one.
+        for (bool progress = true; progress;)
+        {
+            progress = false;
+            foreach (var key in pending.ToList())
+            {
+                if (Snapshotter.Stat(key) is null || _store.Images.IsReferenced(RefKind.Snapshot, key)
+                    || _store.Leases.IsHeld(RefKind.Snapshot, key) || IsLiveView(key))
+                {
+                    pending.Remove(key);
+                    continue;
+                }
+                long size = Snapshotter.Usage(key).Size;
+                try { Snapshotter.Remove(key); }
+                catch (StrataException e) when (e.Kind == ErrorKind.FailedPrecondition) { continue; } // children: maybe next pass
+                freed += size;
+                pending.Remove(key);
+                progress = true;
+            }
+        }
+        return freed;
+    }
+
+    /// <summary>A view of an image that still exists or is still mounted.</summary>
+    private bool IsLiveView(string key) =>
+        key.StartsWith("view-", StringComparison.Ordinal) && Digest.TryParse("sha256:" + key[5..], out var image)
+        && (_store.Images.Get(image) is not null || MountTable.IsMounted(ImageMountPoint(image)));
 
     private static bool IsValidName(string name) =>
         name.Length is > 0 and <= 128 && char.IsAsciiLetterOrDigit(name[0]) && name.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '_' or '.' or '-');

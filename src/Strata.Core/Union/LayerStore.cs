@@ -9,7 +9,7 @@ namespace Strata.Union;
 /// <summary>
 /// Image layers as committed snapshots keyed by ChainID, unpacked once and shared by every image and container
 /// that stacks them. A layer is applied into an active snapshot "extract-RANDOM CHAINID" and committed under its
-/// ChainID, so it is visible whole or not at all; a crash leaves only the extract snapshot, removed by a later prune.
+/// ChainID, so it is visible whole or not at all; a crash leaves only the extract snapshot, which the next collection removes once its lease is dead.
 /// </summary>
 internal sealed class LayerStore(StrataStore store, ISnapshotter snapshotter, bool rootless)
 {
@@ -31,13 +31,15 @@ internal sealed class LayerStore(StrataStore store, ISnapshotter snapshotter, bo
     public Digest EnsureLayer(Descriptor desc, Digest diffId, Digest? parent, Action<string>? progress = null)
     {
         var chain = ChainId.Next(parent, diffId);
-        if (snapshotter.Stat(chain.ToString()) is { Kind: SnapshotKind.Committed })
+        // Under a lease, the layer found here is held from this look on, and an unpack's snapshot from its start.
+        var lease = store.ActiveLease;
+        if (Held(lease, chain.ToString(), () => snapshotter.Stat(chain.ToString())) is { Kind: SnapshotKind.Committed })
         {
             progress?.Invoke($"{desc.Digest.Short}: Already exists");
             return chain;
         }
         var key = ExtractPrefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)) + " " + chain;
-        var mounts = snapshotter.Prepare(key, parent?.ToString());
+        var mounts = Held(lease, key, () => snapshotter.Prepare(key, parent?.ToString()));
         try
         {
             SnapshotMounts.Apply(store, desc, diffId, mounts, rootless);
@@ -55,6 +57,8 @@ internal sealed class LayerStore(StrataStore store, ISnapshotter snapshotter, bo
         progress?.Invoke($"{desc.Digest.Short}: Unpacked");
         return chain;
     }
+
+    private static T Held<T>(Lease? lease, string key, Func<T> use) => lease is null ? use() : lease.Hold(RefKind.Snapshot, key, use);
 
     /// <summary>Removes what a failed unpack made, without hiding why it failed (a later prune retries).</summary>
     private void TryRemove(string key)

@@ -7,11 +7,12 @@ namespace Strata.Tests.Cli;
 
 /// <summary>
 /// Pulls and pushes through a proxy that cuts connections, answers 500 and 429, flips bytes and crawls: they
-/// resume or retry and succeed, or fail with one clear line and leave nothing unverified in the store.
+/// resume or retry and succeed, or fail with one clear line and leave nothing unverified in the store. Its setup
+/// (the kitchensink image in a registry behind a fault proxy) serves other tests of pulls in flight.
 /// </summary>
 public class RegistryFaultTests
 {
-    private sealed class Setup : IAsyncDisposable
+    internal sealed class Setup : IAsyncDisposable
     {
         public required RegistryServer Registry { get; init; }
         public required FaultProxy Proxy { get; init; }
@@ -29,7 +30,7 @@ public class RegistryFaultTests
         }
     }
 
-    private static async Task<Setup> StartAsync()
+    internal static async Task<Setup> StartAsync()
     {
         var registry = await RegistryServer.StartAsync();
         RegistryFixture.Seed(registry, "kitchensink", "faults/kitchensink:1");

@@ -19,8 +19,8 @@ public class ImageStoreTests : IDisposable
         var a = Digest.Sha256("a"u8);
         var b = Digest.Sha256("b"u8);
         var m = Digest.Sha256("m"u8);
-        store.Images.Put(a, m, MediaTypes.OciManifest, null, 1, ["docker.io/library/x:latest"]);
-        store.Images.Put(b, m, MediaTypes.OciManifest, null, 1, ["docker.io/library/x:latest", "docker.io/library/y:1"]);
+        store.Images.Put(a, m, MediaTypes.OciManifest, null, 1, ["docker.io/library/x:latest"], new ImageRefs([m], []));
+        store.Images.Put(b, m, MediaTypes.OciManifest, null, 1, ["docker.io/library/x:latest", "docker.io/library/y:1"], new ImageRefs([m], []));
         Assert.Empty(store.Images.Get(a)!.Names);
         Assert.Equal(2, store.Images.Get(b)!.Names.Count);
         Assert.Equal(b, store.ResolveId("x"));
@@ -38,7 +38,7 @@ public class ImageStoreTests : IDisposable
         Parallel.For(0, 40, i =>
         {
             var store = i % 2 == 0 ? s1 : s2;
-            lock (store) store.Images.Put(Digest.Sha256([(byte)i]), Digest.Sha256([(byte)i]), MediaTypes.OciManifest, null, i, [$"docker.io/library/n{i}:latest"]);
+            lock (store) store.Images.Put(Digest.Sha256([(byte)i]), Digest.Sha256([(byte)i]), MediaTypes.OciManifest, null, i, [$"docker.io/library/n{i}:latest"], new ImageRefs([Digest.Sha256([(byte)i])], []));
         });
         Assert.Equal(40, s1.Images.List().Count);
     }

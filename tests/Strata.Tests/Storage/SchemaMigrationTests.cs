@@ -42,7 +42,7 @@ public class SchemaMigrationTests
     }
 
     /// <summary>
-    /// Rewrites a store as schema 4 kept it: a layers table, layers in overlay/DIR (vfs too), a container's
+    /// Rewrites a store as schema 4 kept it: no record of what images reference, no leases, a layers table, layers in overlay/DIR (vfs too), a container's
     /// writable layer in containers/ID (diff and work; vfs: its whole tree in merged).
     /// </summary>
     private static void MakeVersion4(string root, string container, string driver)
@@ -79,6 +79,9 @@ public class SchemaMigrationTests
                     link TEXT NOT NULL UNIQUE, size INTEGER NOT NULL);
                 INSERT INTO layers SELECT key, parent, key, substr(dir, instr(dir, '/') + 1), coalesce(link, key), 0 FROM snapshots WHERE state = 2;
                 DROP TABLE snapshots;
+                DROP TABLE image_refs;
+                DROP TABLE lease_refs;
+                DROP TABLE leases;
                 PRAGMA user_version = 4;
                 """;
             cmd.ExecuteNonQuery();

@@ -1,0 +1,153 @@
+using System.Security.Cryptography;
+using Microsoft.Data.Sqlite;
+using Strata.Native;
+
+namespace Strata.Storage;
+
+/// <summary>
+/// What one operation in flight holds (containerd's leases): the blobs and snapshots it found or made, kept from any
+/// collection until it ends, when what it made is named by an image or container or is garbage. A lease lives as long
+/// as its holder: a row in the leases table plus a file under leases/ the holder keeps flock'd, so a collection knows
+/// the lease of a killed process for dead at once and drops it.
+/// </summary>
+/// <remarks>
+/// A collection holds the store lock exclusive while it decides and deletes; <see cref="Hold{T}"/> takes it shared
+/// only to record a reference and act on it (look whether a blob is there, rename a new one in), so each such step
+/// happens wholly before or wholly after a collection, and no lock is held for the length of a pull.
+/// </remarks>
+internal sealed class Lease : IDisposable
+{
+    private readonly StrataStore _store;
+    private readonly FileStream _file;
+    private readonly string _path;
+    private readonly HashSet<(RefKind, string)> _held = [];
+    private readonly Lock _gate = new();
+    private bool _disposed;
+
+    private Lease(StrataStore store, string id, FileStream file, string path)
+    {
+        _store = store;
+        Id = id;
+        _file = file;
+        _path = path;
+    }
+
+    public string Id { get; }
+
+    public static string Directory(string root) => Path.Combine(root, "leases");
+
+    public static Lease Acquire(StrataStore store)
+    {
+        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+        var dir = Directory(store.Root);
+        System.IO.Directory.CreateDirectory(dir);
+        var path = Path.Combine(dir, id);
+        // The file is locked before the row exists, so no collection ever sees the row of a live lease unlocked.
+        var file = Libc.OpenForLocking(path, create: true);
+        try
+        {
+            Libc.Lock(file, exclusive: true, wait: false, path);
+            store.Leases.Add(id);
+            return new Lease(store, id, file, path);
+        }
+        catch
+        {
+            File.Delete(path);
+            file.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Holds a reference and, in the same step, acts on what it names (see the remarks).</summary>
+    public T Hold<T>(RefKind kind, string key, Func<T> use)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_held.Contains((kind, key))) return use();
+        }
+        using (StoreLock.Shared(_store))
+        {
+            _store.Leases.Hold(Id, kind, key);
+            lock (_gate) _held.Add((kind, key));
+            return use();
+        }
+    }
+
+    /// <summary>Holds references to what exists now or will be made under this lease.</summary>
+    public void Hold(RefKind kind, IEnumerable<string> keys)
+    {
+        List<string> missing;
+        lock (_gate) missing = keys.Where(k => !_held.Contains((kind, k))).Distinct(StringComparer.Ordinal).ToList();
+        if (missing.Count == 0) return;
+        using (StoreLock.Shared(_store))
+        {
+            _store.Leases.Hold(Id, kind, missing);
+            lock (_gate) foreach (var k in missing) _held.Add((kind, k));
+        }
+    }
+
+    /// <summary>Holds an image's blobs and layers; then whether the image is still there (an rmi may have come first).</summary>
+    public bool Hold(LocalImage image)
+    {
+        var refs = image.Refs;
+        Hold(RefKind.Blob, refs.Blobs.Select(b => b.ToString()));
+        Hold(RefKind.Snapshot, refs.Chains.Select(c => c.ToString()));
+        return _store.Images.Get(image.Id) is not null;
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            if (_disposed) return;
+            _disposed = true;
+        }
+        // Row, then file: a crash in between leaves an unlocked file no row names, which a collection sweeps.
+        try { _store.Leases.Delete(Id); }
+        catch (SqliteException) { } // a full disk: the row outlives us, and the next collection finds its file unlocked
+        try { File.Delete(_path); }
+        catch (IOException) { }
+        _file.Dispose();
+    }
+
+    /// <summary>
+    /// Drops the leases whose holders are gone (their files unlocked or missing) and lease files no row names. The
+    /// caller holds the store lock exclusive.
+    /// </summary>
+    public static void ExpireDead(StrataStore store)
+    {
+        var dir = Directory(store.Root);
+        var rows = store.Leases.List();
+        foreach (var id in rows)
+        {
+            if (IsLive(Path.Combine(dir, id))) continue;
+            store.Leases.Delete(id);
+            TryDelete(Path.Combine(dir, id));
+        }
+        if (!System.IO.Directory.Exists(dir)) return;
+        var named = rows.ToHashSet(StringComparer.Ordinal);
+        foreach (var file in System.IO.Directory.EnumerateFiles(dir))
+            if (!named.Contains(Path.GetFileName(file)) && !IsLive(file)) TryDelete(file);
+    }
+
+    /// <summary>Whether a process still holds the lease file's lock.</summary>
+    private static bool IsLive(string path)
+    {
+        try
+        {
+            using var file = Libc.OpenForLocking(path, create: false, FileAccess.Read);
+            return !Libc.Lock(file, exclusive: true, wait: false, path);
+        }
+        catch (FileNotFoundException)
+        {
+            return false;
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); }
+        catch (IOException) { }
+    }
+}
