@@ -79,7 +79,7 @@ public sealed partial class StrataEngine
     public Task ExportAsync(string container, string path, CancellationToken cancellationToken = default) =>
         WithContainerToRead(container, (_, containers, c) =>
         {
-            using var output = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+            using var output = Native.UnlockedFile.Create(path);
             containers.Export(c, output);
             return 0;
         }, cancellationToken);

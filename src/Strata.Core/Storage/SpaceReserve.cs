@@ -32,7 +32,7 @@ internal static class SpaceReserve
         try
         {
             // Written, not sparse: only blocks really allocated can be handed back later.
-            using (var f = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
+            using (var f = Native.UnlockedFile.Create(temp, createNew: true, bufferSize: 1))
             {
                 var zeros = new byte[64 << 10];
                 for (long n = 0; n < Size; n += zeros.Length) f.Write(zeros);
