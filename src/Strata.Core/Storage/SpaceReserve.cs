@@ -50,6 +50,13 @@ internal static class SpaceReserve
         }
     }
 
+    /// <summary>
+    /// Whether a verb freeing space must write the database without its WAL: too little is free for the WAL and its
+    /// index even after the reserve went (a store made before the reserve, or whose reserve a full disk used up).
+    /// </summary>
+    public static bool TooFullForWal(string root) =>
+        Native.Libc.StatVfs(root, out var v) == 0 && (long)(v.Bavail * v.Frsize) < Size / 2;
+
     /// <summary>Deletes the reserve when the store's file system is nearly full; returns whether it did.</summary>
     public static bool ReleaseIfLow(string root)
     {
