@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Strata.Native;
 using Strata.Storage;
 using Strata.Tests.Infrastructure;
@@ -22,13 +21,13 @@ public class AdvisoryLockTests
         File.WriteAllText(busy, "held by a service\n");
 
         // A program holding an exclusive flock on a file of the tree being imported (a database, a pid file).
-        using (HoldFlock(busy, exclusive: true))
+        using (FlockHolder.Hold(busy, exclusive: true))
             StrataCli.Run(root, "--driver", "vfs", "import", rootfs, "localhost/held:1").Ok();
 
         StrataCli.Run(root, "--driver", "vfs", "create", "--name", "box", "localhost/held:1").Ok();
         var tree = StrataCli.Run(root, "mount", "box").Ok().Stdout.Trim();
         File.WriteAllText(Path.Combine(tree, "busy.db"), "changed in the container\n");
-        using (HoldFlock(Path.Combine(tree, "busy.db"), exclusive: true))
+        using (FlockHolder.Hold(Path.Combine(tree, "busy.db"), exclusive: true))
         {
             // The container's own process holds it: diff, commit and export still read it.
             Assert.Contains("C /busy.db", StrataCli.Run(root, "diff", "box").Ok().Stdout);
@@ -36,7 +35,7 @@ public class AdvisoryLockTests
             var output = tmp.Combine("box.tar");
             File.WriteAllText(output, "");
             // A reader of the output path (a log shipper, a second export) holds a shared flock on it.
-            using (HoldFlock(output, exclusive: false))
+            using (FlockHolder.Hold(output, exclusive: false))
                 StrataCli.Run(root, "export", "-o", output, "box").Ok();
             Assert.Contains("changed in the container", File.ReadAllText(output));
         }
@@ -45,7 +44,7 @@ public class AdvisoryLockTests
         var archive = tmp.Combine("held.tar");
         StrataCli.Run(root, "save", "-o", archive, "localhost/held:2").Ok();
         var other = tmp.CreateDirectory("other");
-        using (HoldFlock(archive, exclusive: true))
+        using (FlockHolder.Hold(archive, exclusive: true))
             StrataCli.Run(other, "load", "-q", "-i", archive).Ok();
     }
 
@@ -59,31 +58,5 @@ public class AdvisoryLockTests
         // Strata's flocks on ingest files (resumable partials, the sweep) must be its own, not .NET's.
         using var probe = Libc.OpenForLocking(writer.TempPath, create: false, FileAccess.Read);
         Assert.True(Libc.Lock(probe, exclusive: true, wait: false, writer.TempPath), "the writer's open holds an flock");
-    }
-
-    /// <summary>flock(1) holding a lock on a file until disposed; returns once the lock is held.</summary>
-    private static Holder HoldFlock(string path, bool exclusive)
-    {
-        var p = Process.Start(new ProcessStartInfo("flock", [exclusive ? "-x" : "-s", path, "sleep", "120"]))!;
-        using var probe = Libc.OpenForLocking(path, create: false, FileAccess.Read);
-        var deadline = Stopwatch.StartNew();
-        while (Libc.Lock(probe, exclusive: true, wait: false, path))
-        {
-            Libc.Unlock(probe);
-            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30), $"flock(1) did not lock {path} in 30 s");
-            Assert.False(p.HasExited, $"flock(1) exited {(p.HasExited ? p.ExitCode : 0)}");
-            Thread.Sleep(20);
-        }
-        return new Holder(p);
-    }
-
-    private sealed class Holder(Process process) : IDisposable
-    {
-        public void Dispose()
-        {
-            process.Kill(entireProcessTree: true);
-            process.WaitForExit(10_000);
-            process.Dispose();
-        }
     }
 }
