@@ -43,7 +43,9 @@ if [ -c /dev/fuse ] && [ "$(stat -c %a /dev/fuse)" != 666 ] && [ "$(id -u)" -eq 
 # Rootless podman (the tests run it with strata-overlay and fuse-overlayfs as mount programs): a user with subordinate
 # IDs wide enough for images that use uid 3000000 (useradd's own range is 65536 wide).
 if [ "$(id -u)" -eq 0 ]; then
-  id strata-rootless >/dev/null 2>&1 || useradd --create-home --shell /bin/sh strata-rootless
+  # (A group left by a removed user is taken over: useradd refuses to make one of the same name.)
+  id strata-rootless >/dev/null 2>&1 || useradd --create-home --shell /bin/sh \
+    $(getent group strata-rootless >/dev/null && echo --gid strata-rootless) strata-rootless
   for f in /etc/subuid /etc/subgid; do
     grep -qx 'strata-rootless:100000:5000000' "$f" 2>/dev/null || { sed -i '/^strata-rootless:/d' "$f" 2>/dev/null; echo 'strata-rootless:100000:5000000' >> "$f"; }
   done

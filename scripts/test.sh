@@ -12,10 +12,32 @@ export STRATA_BIN="$PWD/artifacts/bin/strata"
 if [ "$(id -u)" -eq 0 ]; then ln -sfn "$PWD/artifacts/bin/strata-overlay" /usr/local/bin/strata-overlay; fi
 
 log=$(mktemp)
+# Nothing a run starts or mounts may outlive it: its processes carry its id, its temp files have a root of their own,
+# and scripts/leftovers.sh lists (and takes away) whatever is left, failing the run.
+run_id=$(cat /proc/sys/kernel/random/uuid)
+test_tmp=$( [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}" )/strata-tests-run-$run_id
+state=$(mktemp)
+bash scripts/leftovers.sh before "$state"
+start=$SECONDS
 # libarchive's tar corpus is no Debian package, so CI cannot have it: scripts/tar-corpus.sh runs that test alone.
 # Arguments go to the test runner (for example --filter-class Strata.Tests.Cli.ContainerTests).
-dotnet test --project tests/Strata.Tests -c Release -- --filter-not-trait "Corpus=libarchive" "$@" 2>&1 | tee "$log"
+# A hang never stalls CI: a test running 20 minutes ends the test host (its processes with it), and the tests then
+# running are named from the hang log; xunit names any test past 10 minutes as it happens.
+results=$(mktemp -d)
+STRATA_TEST_RUN=$run_id STRATA_TEST_TMP=$test_tmp \
+  dotnet test --project tests/Strata.Tests -c Release --results-directory "$results" -- --filter-not-trait "Corpus=libarchive" \
+  --hangdump --hangdump-timeout 20m --hangdump-type None --long-running 600 "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
+for hang in "$results"/Strata.Tests_*_hang.log; do
+  [ -f "$hang" ] || continue
+  echo "test.sh: the test host hung and was ended; tests running then:" >&2
+  sort -u "$hang" | sed 's/^/  /' >&2
+  rc=1
+done
+rm -rf "$results"
+bash scripts/leftovers.sh after "$state" "$run_id" "$test_tmp" || rc=1
+rm -f "$state"
+echo "test.sh: wall time $(( (SECONDS - start) / 60 ))m$(( (SECONDS - start) % 60 ))s"
 
 succeeded=$(grep -Eo 'succeeded: [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+')
 failed=$(grep -Eo 'failed: [0-9]+' "$log" | tail -1 | grep -Eo '[0-9]+')

@@ -76,7 +76,7 @@ public static class ContainerCommands
             var table = new Table("CONTAINER ID", "IMAGE", "CREATED", "STATUS", "NAMES");
             var now = DateTimeOffset.UtcNow;
             foreach (var s in list)
-                table.Add(Id(s), s.ImageName, Humanize.Ago(s.Container.Created, now), s.Mounted ? "Created (mounted)" : "Created", s.Container.Name);
+                table.Add(Id(s), s.ImageName, Humanize.Ago(s.Container.Created, now), s.MountDead ? "Created (dead mount)" : s.Mounted ? "Created (mounted)" : "Created", s.Container.Name);
             table.Write(Console.Out);
             return 0;
         }));

@@ -24,7 +24,11 @@ public sealed record ImageRemoval(IReadOnlyList<string> Untagged, Digest? Delete
 public sealed record PruneResult(int Blobs, long Bytes);
 
 /// <summary>A container as ps lists it.</summary>
-public sealed record ContainerSummary(Container Container, string ImageName, bool Mounted);
+public sealed record ContainerSummary(Container Container, string ImageName, bool Mounted)
+{
+    /// <summary>Its FUSE mount's daemon died, and the store could not be written to take the mount off (a read-only store).</summary>
+    public bool MountDead { get; init; }
+}
 
 /// <summary>What an import or a commit should name and say.</summary>
 public sealed record ImportOptions

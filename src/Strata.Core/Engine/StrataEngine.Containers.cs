@@ -23,9 +23,12 @@ public sealed partial class StrataEngine
         WithStoreToRead(store =>
         {
             var containers = Containers(store);
-            return (IReadOnlyList<ContainerSummary>)containers.List().Select(c => new ContainerSummary(c,
-                store.Images.Get(c.ImageId) is { Names.Count: > 0 } r ? r.Names[0] : c.ImageId.Short,
-                containers.IsMounted(c))).ToList();
+            return (IReadOnlyList<ContainerSummary>)containers.List().Select(c =>
+            {
+                bool dead = containers.IsMountDead(c);
+                return new ContainerSummary(c, store.Images.Get(c.ImageId) is { Names.Count: > 0 } r ? r.Names[0] : c.ImageId.Short,
+                    containers.IsMounted(c) && !dead) { MountDead = dead };
+            }).ToList();
         }, cancellationToken);
 
     /// <summary>A container by name, full ID or unique ID prefix.</summary>
@@ -79,7 +82,7 @@ public sealed partial class StrataEngine
     public Task ExportAsync(string container, string path, CancellationToken cancellationToken = default) =>
         WithContainerToRead(container, (_, containers, c) =>
         {
-            using var output = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16);
+            using var output = Native.UnlockedFile.Create(path);
             containers.Export(c, output);
             return 0;
         }, cancellationToken);

@@ -36,9 +36,9 @@ public sealed partial class StrataEngine
     public string Root => Options.Root;
 
     /// <summary>Opens the store for one call; <paramref name="fixDriver"/> records a new store's driver, as any command with --driver does.</summary>
-    private StrataStore OpenStore(bool fixDriver = true)
+    private StrataStore OpenStore(bool fixDriver = true, bool withoutWal = false)
     {
-        var store = StrataStore.Open(Root, Options.BusyTimeout);
+        var store = StrataStore.Open(Root, Options.BusyTimeout, withoutWal);
         try
         {
             if (fixDriver && Options.Driver is { } d && Options.Snapshotter is null) StorageDrivers.Resolve(store, d);
@@ -117,13 +117,14 @@ public sealed partial class StrataEngine
 
     /// <summary>
     /// One call's work that frees space (rmi, prune, rm): on a nearly full disk the space reserve goes first, so
-    /// the database can still take the transaction that lets the rest go.
+    /// the database can still take the transaction that lets the rest go; with no reserve to give, the database is
+    /// written without its WAL.
     /// </summary>
     private Task<T> WithStoreToFree<T>(Func<StrataStore, T> body, CancellationToken cancellationToken) =>
         Run(() =>
         {
             SpaceReserve.ReleaseIfLow(Root);
-            using var store = OpenStore();
+            using var store = OpenStore(withoutWal: SpaceReserve.TooFullForWal(Root));
             return body(store);
         }, cancellationToken);
 

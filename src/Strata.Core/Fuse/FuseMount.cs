@@ -28,7 +28,7 @@ internal static class FuseMount
 
     private static string? ReadUidMap()
     {
-        try { return File.ReadAllText("/proc/self/uid_map").Trim(); }
+        try { return Native.UnlockedFile.ReadAllText("/proc/self/uid_map").Trim(); }
         catch (IOException) { return null; }
     }
 

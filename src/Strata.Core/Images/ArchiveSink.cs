@@ -15,7 +15,7 @@ internal sealed class DirectorySink(string root) : IArchiveSink
 {
     public void AddDirectory(string name) => Directory.CreateDirectory(Path.Combine(root, name));
 
-    public void AddFile(string name, ReadOnlySpan<byte> content) => File.WriteAllBytes(Path.Combine(root, name), content);
+    public void AddFile(string name, ReadOnlySpan<byte> content) => Native.UnlockedFile.WriteAllBytes(Path.Combine(root, name), content);
 
     /// <summary>Written beside its name and renamed once whole: a copy that fails (a blob that proves damaged at its end) leaves nothing under the name.</summary>
     public void AddFile(string name, long size, Stream content)
@@ -24,7 +24,7 @@ internal sealed class DirectorySink(string root) : IArchiveSink
         var temp = path + ".tmp";
         try
         {
-            using (var f = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16)) content.CopyTo(f, 1 << 20);
+            using (var f = Native.UnlockedFile.Create(temp)) content.CopyTo(f, 1 << 20);
             File.Move(temp, path, overwrite: true);
         }
         finally

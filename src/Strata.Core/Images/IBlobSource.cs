@@ -15,6 +15,6 @@ internal sealed class LayoutBlobSource(string layoutDirectory) : IBlobSource
     public Stream? TryOpen(Digest digest)
     {
         var path = Path.Combine(layoutDirectory, "blobs", digest.Algorithm, digest.Encoded);
-        return File.Exists(path) ? new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan) : null;
+        return File.Exists(path) ? Native.UnlockedFile.OpenRead(path) : null;
     }
 }

@@ -82,7 +82,7 @@ internal sealed class ImageBuilder(StrataStore store)
         }
         else
         {
-            using var f = File.OpenRead(source);
+            using var f = Native.UnlockedFile.OpenRead(source);
             try
             {
                 layer = WriteLayerFromTar(f, compression);

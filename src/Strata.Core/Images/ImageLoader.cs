@@ -18,7 +18,7 @@ internal sealed class ImageLoader(StrataStore store)
     {
         if (Directory.Exists(path)) return LoadLayout(path, new LayoutBlobSource(path));
         if (!File.Exists(path)) throw StrataException.NotFound($"no such file or directory: {path}");
-        using var file = File.OpenRead(path);
+        using var file = Native.UnlockedFile.OpenRead(path);
         return LoadArchive(file, path, cancellationToken);
     }
 
@@ -32,7 +32,7 @@ internal sealed class ImageLoader(StrataStore store)
         var indexFile = Path.Combine(dir, "index.json");
         if (!File.Exists(layoutFile) || !File.Exists(indexFile))
             throw StrataException.Invalid($"{dir} is not an OCI image layout (oci-layout or index.json missing)");
-        CheckLayoutHeader(File.ReadAllBytes(layoutFile));
+        CheckLayoutHeader(Native.UnlockedFile.ReadAllBytes(layoutFile));
         var importer = new ImageImporter(store, source, replaceDamaged: true);
         try
         {
@@ -174,7 +174,7 @@ internal sealed class ImageLoader(StrataStore store)
     {
         var info = new FileInfo(file);
         if (info.Length > MaxMetadataSize) throw StrataException.Invalid($"{file} is too large");
-        return File.ReadAllBytes(file);
+        return Native.UnlockedFile.ReadAllBytes(file);
     }
 }
 

@@ -58,7 +58,7 @@ internal sealed class ImageSaver(StrataStore store)
         var temp = Path.Combine(dir, $".{Path.GetFileName(output)}.{Environment.ProcessId}.tmp");
         try
         {
-            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
+            using (var file = Native.UnlockedFile.Create(temp))
             {
                 using (var sink = new TarSink(file)) write(sink);
                 file.Flush(flushToDisk: true);
@@ -98,7 +98,7 @@ internal sealed class ImageSaver(StrataStore store)
     private static List<Descriptor> MergeIndex(string dir)
     {
         var path = Path.Combine(dir, "index.json");
-        return File.Exists(path) ? OciDocuments.ParseIndex(File.ReadAllBytes(path)).Manifests : [];
+        return File.Exists(path) ? OciDocuments.ParseIndex(Native.UnlockedFile.ReadAllBytes(path)).Manifests : [];
     }
 
     /// <summary>The stored manifest if it is OCI; else the same image described with OCI media types.</summary>

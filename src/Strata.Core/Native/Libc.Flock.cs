@@ -27,16 +27,40 @@ internal static partial class Libc
         return new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(fd, ownsHandle: true), access, 1 << 16);
     }
 
-    /// <summary>flock(2) on an open file; without <paramref name="wait"/> returns false when another holder has it.</summary>
-    public static bool Lock(FileStream file, bool exclusive, bool wait, string what)
+    /// <summary>How long a wait for another process's flock lasts (while it shows no progress) before failing.</summary>
+    public static readonly TimeSpan LockWait = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// flock(2) on an open file; without <paramref name="wait"/> returns false when another holder has it. A wait is
+    /// bounded (<see cref="LockWait"/> unless <paramref name="bound"/>), counted afresh whenever <paramref name="progress"/>
+    /// (the holder's work, say a file's length) changes: a holder that hangs fails the waiter with one line (exit 4)
+    /// instead of stalling it for good.
+    /// </summary>
+    public static bool Lock(FileStream file, bool exclusive, bool wait, string what, Func<long>? progress = null, TimeSpan? bound = null)
     {
         int fd = (int)file.SafeFileHandle.DangerousGetHandle();
-        int op = (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB);
+        int op = (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB;
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        var sinceProgress = System.Diagnostics.Stopwatch.StartNew();
+        long last = progress?.Invoke() ?? 0;
+        int pause = 1;
         while (Flock(fd, op) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            if (errno == Errno.EWOULDBLOCK && !wait) return false;
-            if (errno != Errno.EINTR) throw new StrataException(ErrorKind.Internal, $"cannot lock {what}: errno {errno}");
+            if (errno == Errno.EINTR) continue;
+            if (errno != Errno.EWOULDBLOCK) throw new StrataException(ErrorKind.Internal, $"cannot lock {what}: errno {errno}");
+            if (!wait) return false;
+            if (progress?.Invoke() is { } now && now != last)
+            {
+                last = now;
+                sinceProgress.Restart();
+            }
+            if (sinceProgress.Elapsed >= (bound ?? LockWait))
+                throw new StrataException(ErrorKind.Conflict, $"another strata process holds {what}"
+                    + (progress is null ? "" : " and made no progress") + $"; waited {waited.Elapsed.TotalSeconds:0} s");
+            // Polled (flock has no timeout): quickly at first, then every 50 ms.
+            Thread.Sleep(pause);
+            pause = Math.Min(pause * 2, 50);
         }
         return true;
     }

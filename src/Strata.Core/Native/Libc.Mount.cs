@@ -35,7 +35,7 @@ internal static partial class Libc
     public static bool IsMountPoint(string path)
     {
         var full = Path.GetFullPath(path).TrimEnd('/');
-        foreach (var line in File.ReadLines("/proc/self/mountinfo"))
+        foreach (var line in UnlockedFile.ReadLines("/proc/self/mountinfo"))
         {
             var fields = line.Split(' ');
             if (fields.Length > 4 && Unescape(fields[4]) == full) return true;

@@ -87,7 +87,7 @@ internal static class AuthFile
     {
         try
         {
-            return JsonNode.Parse(File.ReadAllBytes(path)) as JsonObject ?? throw StrataException.Invalid($"{path}: not a JSON object");
+            return JsonNode.Parse(Native.UnlockedFile.ReadAllBytes(path)) as JsonObject ?? throw StrataException.Invalid($"{path}: not a JSON object");
         }
         catch (JsonException e)
         {
@@ -101,7 +101,7 @@ internal static class AuthFile
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
         Directory.CreateDirectory(dir);
         var tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
-        using (var f = new FileStream(tmp, new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite }))
+        using (var f = Native.UnlockedFile.Create(tmp, mode: 0x180 /* 0600 */))
         {
             using var w = new Utf8JsonWriter(f, new JsonWriterOptions { Indented = true });
             root.WriteTo(w);

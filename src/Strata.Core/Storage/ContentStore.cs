@@ -104,7 +104,9 @@ internal sealed class ContentStore
             var file = Native.Libc.OpenForLocking(path, create: true);
             try
             {
-                Native.Libc.Lock(file, exclusive: true, wait: true, path);
+                // Waits while the holder's download grows (a large layer may take long), fails if it stalls.
+                Native.Libc.Lock(file, exclusive: true, wait: true, $"the partial download {path}",
+                    () => (long)Native.Libc.StatFd((int)file.SafeFileHandle.DangerousGetHandle()).Size);
                 // The holder we waited for may have committed (renamed) or discarded (unlinked) this file: if the
                 // path no longer names the inode we locked, start again with what is there now.
                 if (Native.Libc.TryLstatAt(Native.Libc.AT_FDCWD, path, out var st)

@@ -35,7 +35,7 @@ internal sealed class ContentWriter : Stream
         if (resumeFrom is null)
         {
             TempPath = Path.Combine(store.IngestDirectory, $"{Environment.ProcessId}-{Guid.NewGuid():N}");
-            _file = new FileStream(TempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
+            _file = Native.UnlockedFile.Create(TempPath, createNew: true);
             return;
         }
         _resumable = true;

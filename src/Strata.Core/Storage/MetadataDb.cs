@@ -21,12 +21,21 @@ internal sealed class MetadataDb : IDisposable
     /// <param name="busyTimeout">The bound on waiting for another process's write transaction.</param>
     /// <param name="root">The store root, for migrations that move files.</param>
     /// <param name="refsOf">For migrations: see <see cref="MetadataSchema.Migrate"/>.</param>
-    public static MetadataDb Open(string path, TimeSpan busyTimeout, string root, Func<string, ImageRefs?> refsOf)
+    /// <param name="withoutWal">
+    /// For a verb freeing space on a disk with no room for the WAL (<see cref="SpaceReserve.TooFullForWal"/>): the
+    /// database is held exclusively, so SQLite keeps the WAL index in memory, and written in place with its rollback
+    /// journal in memory. The next ordinary open turns WAL on again. A crash inside such a transaction can damage the
+    /// database (as SQLite warns of journal_mode MEMORY), so it is only the last resort when the reserve is gone.
+    /// </param>
+    public static MetadataDb Open(string path, TimeSpan busyTimeout, string root, Func<string, ImageRefs?> refsOf, bool withoutWal = false)
     {
         // Mode is left at its default (ReadWriteCreate): setting an enum keyword formats it through Enum.ToString,
         // whose first use costs a NativeAOT start-up about 0.2 ms of reflection.
         return OpenWith(new SqliteConnectionStringBuilder { DataSource = path }, busyTimeout,
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", db => MetadataSchema.Migrate(db, root, refsOf));
+            withoutWal
+                ? "PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = MEMORY; PRAGMA temp_store = MEMORY; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+                : "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            db => MetadataSchema.Migrate(db, root, refsOf));
     }
 
     /// <summary>

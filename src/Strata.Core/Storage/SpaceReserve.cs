@@ -32,7 +32,7 @@ internal static class SpaceReserve
         try
         {
             // Written, not sparse: only blocks really allocated can be handed back later.
-            using (var f = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1))
+            using (var f = Native.UnlockedFile.Create(temp, createNew: true, bufferSize: 1))
             {
                 var zeros = new byte[64 << 10];
                 for (long n = 0; n < Size; n += zeros.Length) f.Write(zeros);
@@ -49,6 +49,13 @@ internal static class SpaceReserve
             try { File.Delete(temp); } catch (IOException) { }
         }
     }
+
+    /// <summary>
+    /// Whether a verb freeing space must write the database without its WAL: too little is free for the WAL and its
+    /// index even after the reserve went (a store made before the reserve, or whose reserve a full disk used up).
+    /// </summary>
+    public static bool TooFullForWal(string root) =>
+        Native.Libc.StatVfs(root, out var v) == 0 && (long)(v.Bavail * v.Frsize) < Size / 2;
 
     /// <summary>Deletes the reserve when the store's file system is nearly full; returns whether it did.</summary>
     public static bool ReleaseIfLow(string root)

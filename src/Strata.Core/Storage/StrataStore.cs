@@ -58,14 +58,15 @@ internal sealed class StrataStore : IDisposable
     /// Opens (or makes) the store at root to change it: its directories and its metadata database, migrated if it
     /// is old. A store on a read-only file system, or one this user may not write, is refused with one line.
     /// </summary>
-    public static StrataStore Open(string root, TimeSpan? busyTimeout = null)
+    /// <param name="withoutWal">See <see cref="MetadataDb.Open"/>: only for verbs that free space on a full disk.</param>
+    public static StrataStore Open(string root, TimeSpan? busyTimeout = null, bool withoutWal = false)
     {
         RefuseIfUnwritable(root);
         Directory.CreateDirectory(root);
         var content = ContentStore.Open(root);
         SpaceReserve.Ensure(root);
         var timeout = busyTimeout ?? MetadataDb.DefaultBusyTimeout;
-        return new StrataStore(root, content, MetadataDb.Open(Path.Combine(root, "strata.db"), timeout, root, m => RefsOf(content, m)), timeout);
+        return new StrataStore(root, content, MetadataDb.Open(Path.Combine(root, "strata.db"), timeout, root, m => RefsOf(content, m), withoutWal), timeout);
     }
 
     /// <summary>Opens an existing store only to read, for when <see cref="Open"/> cannot: see <see cref="IsUnwritable"/>.</summary>

@@ -128,6 +128,9 @@ internal sealed class ContainerStore
 
     public bool IsMounted(Container c) => _mounts is not null && MountTable.IsMounted(c.MergedDir);
 
+    /// <summary>Mounted by a FUSE daemon that died: left so only where the sweep could not run (a read-only store).</summary>
+    public bool IsMountDead(Container c) => _mounts is not null && Fuse.FuseMount.IsDead(c.MergedDir);
+
     /// <summary>docker export: the flattened merged filesystem as a tar.</summary>
     public void Export(Container c, Stream output)
     {

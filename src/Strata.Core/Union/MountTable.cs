@@ -68,6 +68,8 @@ internal sealed class MountTable(StrataStore store, IUnionMounter mounter)
     /// </summary>
     public void Sweep()
     {
+        // A store opened only to read is not changed, its mounts included: ps shows such a mount as dead instead.
+        if (store.ReadOnly) return;
         foreach (var t in store.Mounts.Targets().Where(Fuse.FuseMount.IsDead))
         {
             Fuse.FuseMount.Unmount(t);

@@ -69,5 +69,5 @@ internal static class StorageDrivers
 
     /// <summary>overlayfs needs the module and CAP_SYS_ADMIN (rootless overlay mounts are a later driver's job).</summary>
     private static bool OverlayAvailable() =>
-        Libc.GetEuid() == 0 && File.Exists("/proc/filesystems") && File.ReadLines("/proc/filesystems").Any(l => l.EndsWith("\toverlay", StringComparison.Ordinal));
+        Libc.GetEuid() == 0 && File.Exists("/proc/filesystems") && UnlockedFile.ReadLines("/proc/filesystems").Any(l => l.EndsWith("\toverlay", StringComparison.Ordinal));
 }

@@ -125,9 +125,13 @@ internal static class BsdtarComparison
         var psi = new ProcessStartInfo(file, args) { WorkingDirectory = workingDirectory, RedirectStandardError = true, RedirectStandardOutput = true };
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
-        string stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            p.Kill(entireProcessTree: true);
+            Assert.Fail($"{file} {string.Join(' ', args)} did not finish in 2 minutes");
+        }
         _ = stdout.Result;
-        return (p.ExitCode, stderr);
+        return (p.ExitCode, stderr.Result);
     }
 }

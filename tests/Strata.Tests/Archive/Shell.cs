@@ -27,10 +27,14 @@ internal sealed class Shell : IDisposable
         };
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
-        string stdout = p.StandardOutput.ReadToEnd();
-        p.WaitForExit();
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            p.Kill(entireProcessTree: true);
+            Assert.Fail($"`{command}` did not finish in 2 minutes");
+        }
         Assert.True(p.ExitCode == 0, $"`{command}` exited {p.ExitCode}: {stderr.Result}");
-        return stdout;
+        return stdout.Result;
     }
 
     public static bool Has(string tool) =>
@@ -46,7 +50,7 @@ internal sealed class Shell : IDisposable
         {
             // .NET cannot name files whose names are not UTF-8 (the tar corpus makes some): rm can.
             using var rm = Process.Start("rm", ["-rf", Dir]);
-            rm.WaitForExit();
+            rm.WaitForExit(TimeSpan.FromMinutes(1));
         }
     }
 }

@@ -183,4 +183,30 @@ public class FullDiskTests
         StrataCli.Run(root, "prune").Ok();
         StrataCli.Run(root, "load", "-q", "-i", SampleImages.Get("kitchensink").OciArchive).Ok();
     }
+
+    [Fact]
+    public void WithNoByteFreeAndNoReserveRmiRmAndPruneStillFreeSpace()
+    {
+        using var tmp = new TempDir();
+        using var fs = new SmallFileSystem(tmp, 24 << 20);
+        var root = Path.Combine(fs.Path, "store");
+        StrataCli.Run(root, "--driver", "vfs", "load", "-q", "-i", SampleImages.Get("busybox").DockerArchive).Ok();
+        var kitchensink = StrataCli.Run(root, "load", "-q", "-i", SampleImages.Get("kitchensink").OciArchive).Ok().Stdout.Trim();
+        StrataCli.Run(root, "create", "--name", "c", "docker.io/strata-test/busybox:latest").Ok();
+        // A store made before the reserve, or whose reserve an earlier full disk used up.
+        File.Delete(Path.Combine(root, "reserve"));
+        fs.Fill();
+        Assert.True(fs.Available < 4096, $"{fs.Available} bytes still free");
+
+        StrataCli.Run(root, "rmi", kitchensink).Ok();
+        var afterRmi = fs.Available;
+        Assert.True(afterRmi > 1 << 19, $"rmi freed too little: {afterRmi} bytes free");
+        StrataCli.Run(root, "rm", "-f", "c").Ok();
+        Assert.True(fs.Available > afterRmi, "rm freed nothing");
+        StrataCli.Run(root, "prune").Ok();
+        Assert.Single(StrataCli.Run(root, "images", "-q").Ok().Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        // The database came through whole, back in WAL mode for the next writer.
+        StrataCli.Run(root, "load", "-q", "-i", SampleImages.Get("kitchensink").OciArchive).Ok();
+        StrataCli.Run(root, "system", "check").Ok();
+    }
 }

@@ -99,6 +99,30 @@ public class FuseDriverTests
         Assert.False(IsMountPoint(merged));
     }
 
+    [Fact]
+    public void ADeadMountOnAReadOnlyStoreIsReportedAndSweptOnceTheStoreIsWritable()
+    {
+        Requires.Root();
+        Requires.Fuse();
+        using var tmp = new TempDir();
+        using var fs = new SmallFileSystem(tmp, 32 << 20);
+        var root = Path.Combine(fs.Path, "store");
+        var id = StrataCli.Run(root, "--driver", "fuse", "load", "-q", "-i", SampleImages.Get("busybox").LayoutDir).Ok().Stdout.Trim();
+        StrataCli.Run(root, "create", "--name", "c", id).Ok();
+        var merged = StrataCli.Run(root, "mount", "c").Ok().Stdout.Trim();
+        KillDaemonOf(merged);
+        fs.Remount(readOnly: true);
+
+        // The read verbs work and change nothing: the dead mount is told, not swept.
+        Assert.Contains("Created (dead mount)", StrataCli.Run(root, "ps").Ok().Stdout);
+        StrataCli.Run(root, "df").Ok();
+        Assert.True(IsMountPoint(merged), "a read-only store's dead mount was taken off");
+
+        fs.Remount(readOnly: false);
+        Assert.DoesNotContain("mount", StrataCli.Run(root, "ps").Ok().Stdout);
+        Assert.False(IsMountPoint(merged));
+    }
+
     [Theory]
     [InlineData("upper")]
     [InlineData("lower")]

@@ -50,7 +50,7 @@ public class StoreRobustnessTests
             using var p = Process.Start(psi)!;
             Thread.Sleep(delayMs);
             try { p.Kill(); } catch (InvalidOperationException) { }
-            p.WaitForExit();
+            Assert.True(p.WaitForExit(TimeSpan.FromSeconds(30)), "a killed strata did not exit in 30 s");
             var listed = StrataCli.Run(root, "images", "-q").Ok().Stdout.Trim();
             if (listed.Length > 0) StrataCli.Run(root, "inspect", listed.Split('\n')[0]).Ok();
         }

@@ -9,6 +9,7 @@ namespace Strata.Tests.Fuse;
 /// Ending an in-process FUSE session is bounded: a copy of the mount in another mount namespace (a rootless podman
 /// pause process makes one) keeps the connection alive after the lazy unmount, and used to keep Dispose waiting forever.
 /// </summary>
+[Collection(MountNamespaceCollection.Name)]
 public class FuseSessionLifetimeTests
 {
     [Fact(Timeout = 90_000)]

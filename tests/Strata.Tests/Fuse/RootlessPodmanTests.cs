@@ -11,6 +11,7 @@ namespace Strata.Tests.Fuse;
 /// and commits it, once with strata-overlay and once with fuse-overlayfs: the exported and committed trees must be
 /// the same, and the diff exactly the changes made.
 /// </summary>
+[Collection(MountNamespaceCollection.Name)]
 public class RootlessPodmanTests
 {
     private const string User = "strata-rootless";
@@ -22,7 +23,8 @@ public class RootlessPodmanTests
         mkdir -p -m 700 "$XDG_RUNTIME_DIR" "$HOME"
         run=$(mktemp -d /tmp/strata-rl.XXXXXX) # podman wants a runroot of at most 50 characters
         # The user namespace's pause process would outlive the test, holding a copy of every mount of the moment.
-        trap 'podman unshare rm -rf "$run"; kill "$(cat "$XDG_RUNTIME_DIR/libpod/tmp/pause.pid" 2>/dev/null)" 2>/dev/null || true' EXIT
+        # So would its lock file in /dev/shm, once nothing of podman's runs.
+        trap 'podman unshare rm -rf "$run"; kill "$(cat "$XDG_RUNTIME_DIR/libpod/tmp/pause.pid" 2>/dev/null)" 2>/dev/null; rm -f "/dev/shm/libpod_rootless_lock_$(id -u)"; true' EXIT
         p() { podman --root "$work/root" --runroot "$run" --storage-driver overlay --storage-opt "overlay.mount_program=$prog" --cgroup-manager cgroupfs --events-backend file "$@"; }
         p load -q -i "$archive" >/dev/null
         c=$(p create docker.io/strata-test/kitchensink true)

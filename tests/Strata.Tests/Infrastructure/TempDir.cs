@@ -72,6 +72,9 @@ public sealed class TempDir : IDisposable
 
     private static string PickRoot()
     {
+        // scripts/test.sh gives each run its own, so what a run left behind (a mount, say) is told apart from others'.
+        if (Environment.GetEnvironmentVariable("STRATA_TEST_TMP") is { Length: > 0 } given)
+            return Directory.CreateDirectory(given).FullName;
         // One root per user: a root-owned 0755 directory left by an earlier root run would lock others out.
         var euid = Native.GetEuid();
         var name = euid == 0 ? "strata-tests" : $"strata-tests-{euid}";

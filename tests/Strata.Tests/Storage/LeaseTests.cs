@@ -75,7 +75,7 @@ public class LeaseTests
         {
             var e = Assert.Throws<StrataException>(() => writer.Content.Exists(Digest.Sha256("x"u8)));
             Assert.Equal(ErrorKind.Conflict, e.Kind);
-            Assert.Contains("busy", e.Message, StringComparison.Ordinal);
+            Assert.Contains("another strata process holds the store", e.Message, StringComparison.Ordinal);
         }
         Assert.False(writer.Content.Exists(Digest.Sha256("x"u8)));
     }

@@ -20,7 +20,7 @@ internal sealed class LazyFileStream(string path, long size) : ReadOnlyStream
             Close();
             return 0;
         }
-        _file ??= new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+        _file ??= Native.UnlockedFile.OpenRead(path, bufferSize: 1);
         if (buffer.Length > size - _read) buffer = buffer[..(int)(size - _read)];
         int n = _file.Read(buffer);
         if (n == 0) throw new StrataException(ErrorKind.Conflict, $"{path} shrank while it was read");
