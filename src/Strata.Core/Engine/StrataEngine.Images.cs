@@ -148,9 +148,14 @@ public sealed partial class StrataEngine
             return report;
         }, cancellationToken);
 
-    /// <summary>Removes every blob and layer no image references.</summary>
+    /// <summary>Removes every blob and layer no image references, and every partial download no pull is writing.</summary>
     public Task<PruneResult> PruneAsync(CancellationToken cancellationToken = default) =>
-        WithStoreToFree(Collect, cancellationToken);
+        WithStoreToFree(store =>
+        {
+            // An explicit prune frees what a killed pull kept to resume (a GC after rmi keeps it an hour).
+            store.Content.CleanIngest(TimeSpan.Zero);
+            return Collect(store);
+        }, cancellationToken);
 
     /// <summary>Unpacks an image's layers into a new or empty directory (nothing changes there on failure).</summary>
     public Task UnpackAsync(string image, string target, CancellationToken cancellationToken = default) =>

@@ -28,9 +28,12 @@ internal static partial class Libc
     }
 
     /// <summary>flock(2) on an open file; without <paramref name="wait"/> returns false when another holder has it.</summary>
-    public static bool Lock(FileStream file, bool exclusive, bool wait, string what)
+    public static bool Lock(FileStream file, bool exclusive, bool wait, string what) => Flock(file.SafeFileHandle, exclusive, wait, what);
+
+    /// <summary>flock(2) on an open file or directory; without <paramref name="wait"/> returns false when another holder has it.</summary>
+    public static bool Flock(Microsoft.Win32.SafeHandles.SafeFileHandle handle, bool exclusive, bool wait, string what = "a file")
     {
-        int fd = (int)file.SafeFileHandle.DangerousGetHandle();
+        int fd = (int)handle.DangerousGetHandle();
         int op = (exclusive ? LOCK_EX : LOCK_SH) | (wait ? 0 : LOCK_NB);
         while (Flock(fd, op) != 0)
         {
