@@ -78,7 +78,11 @@ internal sealed class ContainerStore
         var record = new ContainerRecord(id, name ?? DefaultName(id), image.Id, DateTimeOffset.UtcNow);
         Snapshotter.Prepare(id, top);
         var added = _store.Containers.TryAdd(record);
-        if (added == ContainerAdd.Added) return ToContainer(record);
+        if (added == ContainerAdd.Added)
+        {
+            (Snapshotter as DirectorySnapshotter)?.Release(id); // its row keeps it now
+            return ToContainer(record);
+        }
         Snapshotter.Remove(id);
         throw added == ContainerAdd.NameTaken
             ? new StrataException(ErrorKind.AlreadyExists, $"the container name \"{record.Name}\" is already in use")
@@ -190,13 +194,13 @@ internal sealed class ContainerStore
         // Row first: a crash after it leaves a snapshot no container names, which prune removes.
         _store.Containers.Delete(c.Id);
         if (Snapshotter.Stat(c.Id) is not null) Snapshotter.Remove(c.Id);
-        if (Directory.Exists(c.Directory)) Directory.Delete(c.Directory, recursive: true);
+        DeleteTree(c.Directory);
     }
 
     /// <summary>
     /// Removes the snapshots nothing keeps: layers no live chain reaches, writable layers of containers that are
-    /// gone, views of images that are gone and not mounted, and unpacks a crash left (an hour old). Returns the bytes
-    /// freed. The caller holds the store lock exclusive.
+    /// gone, views of images that are gone and not mounted, and unpacks a crash left. Returns the bytes freed. The
+    /// caller holds the store lock exclusive.
     /// </summary>
     public long Collect(IReadOnlySet<Digest> liveChains)
     {
@@ -205,18 +209,33 @@ internal sealed class ContainerStore
         foreach (var c in _store.Containers.List()) keep.Add(c.Id);
         foreach (var s in snapshots)
         {
-            if (s.Key.StartsWith(LayerStore.ExtractPrefix, StringComparison.Ordinal) && DateTimeOffset.UtcNow - s.Created < TimeSpan.FromHours(1)) keep.Add(s.Key);
+            if (s.Key.StartsWith(LayerStore.ExtractPrefix, StringComparison.Ordinal) && IsUnpacking(s)) keep.Add(s.Key);
             if (s.Key.StartsWith("view-", StringComparison.Ordinal) && Digest.TryParse("sha256:" + s.Key[5..], out var image)
                 && (_store.Images.Get(image) is not null || MountTable.IsMounted(ImageMountPoint(image)))) keep.Add(s.Key);
         }
         long freed = SnapshotCollector.Collect(Snapshotter, snapshots, keep);
-        // A container directory no row names: an rm cut short after its row went (rows go first). Never a mounted one.
+        // A container directory no row names: an rm cut short after its row went (rows go first; a mount makes one only
+        // for a container with a row). Never a mounted one.
         if (Directory.Exists(Home))
             foreach (var dir in Directory.EnumerateDirectories(Home))
-                if (!keep.Contains(Path.GetFileName(dir)) && !MountTable.IsMounted(Path.Combine(dir, "merged"))
-                    && DateTime.UtcNow - Directory.GetLastWriteTimeUtc(dir) >= TimeSpan.FromHours(1))
-                    Directory.Delete(dir, recursive: true);
+                if (!keep.Contains(Path.GetFileName(dir)) && !MountTable.IsMounted(Path.Combine(dir, "merged")))
+                    DeleteTree(dir);
         return freed;
+    }
+
+    /// <summary>
+    /// An unpack in flight: its process holds the snapshot (Strata's snapshotters), so one a killed process left goes
+    /// at once. Another snapshotter cannot say: its unpacks are given an hour.
+    /// </summary>
+    public bool IsUnpacking(SnapshotInfo s) => Snapshotter is DirectorySnapshotter directories
+        ? directories.InUse(s.Key)
+        : DateTimeOffset.UtcNow - s.Created < TimeSpan.FromHours(1);
+
+    /// <summary>Deletes a tree another process may be deleting too (an rm and a prune): whichever ends first wins.</summary>
+    private static void DeleteTree(string dir)
+    {
+        try { Directory.Delete(dir, recursive: true); }
+        catch (DirectoryNotFoundException) { }
     }
 
     private static bool IsValidName(string name) =>
