@@ -153,12 +153,16 @@ internal sealed class ContainerStore
     {
         var key = ViewKey(image.Id);
         var top = TopLayer(image);
-        if (Snapshotter.Stat(key) is null)
+        for (int attempt = 1; ; attempt++)
         {
-            try { Snapshotter.View(key, top); }
-            catch (StrataException e) when (e.Kind == ErrorKind.AlreadyExists) { } // another process made it meanwhile
+            if (Snapshotter.Stat(key) is null)
+            {
+                try { Snapshotter.View(key, top); }
+                catch (StrataException e) when (e.Kind == ErrorKind.AlreadyExists) { } // another process made it meanwhile
+            }
+            try { return MountAt(ImageMountPoint(image.Id), Snapshotter.Mounts(key)); }
+            catch (StrataException e) when (e.Kind == ErrorKind.NotFound && attempt == 1 && Snapshotter.Stat(key) is null) { } // a prune took the unmounted view meanwhile
         }
-        return MountAt(ImageMountPoint(image.Id), Snapshotter.Mounts(key));
     }
 
     /// <summary>Counts one user of an image's view less; the last one unmounts it and removes the view.</summary>
@@ -210,9 +214,12 @@ internal sealed class ContainerStore
         foreach (var s in snapshots)
         {
             if (s.Key.StartsWith(LayerStore.ExtractPrefix, StringComparison.Ordinal) && IsUnpacking(s)) keep.Add(s.Key);
+            // A view lives from image mount to image umount: one not mounted is a killed mount's (or a reboot's). Without
+            // a mounter (vfs) nothing is ever mounted, and a view stays while its image does.
             if (s.Key.StartsWith("view-", StringComparison.Ordinal) && Digest.TryParse("sha256:" + s.Key[5..], out var image)
-                && (_store.Images.Get(image) is not null || MountTable.IsMounted(ImageMountPoint(image)))) keep.Add(s.Key);
+                && (_mounts is null ? _store.Images.Get(image) is not null : MountTable.IsMounted(ImageMountPoint(image)))) keep.Add(s.Key);
         }
+        _mounts?.Tidy(Path.Combine(_store.Root, "image-mounts"));
         long freed = SnapshotCollector.Collect(Snapshotter, snapshots, keep);
         // A container directory no row names: an rm cut short after its row went (rows go first; a mount makes one only
         // for a container with a row). Never a mounted one.
