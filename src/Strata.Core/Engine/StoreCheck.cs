@@ -82,8 +82,8 @@ internal sealed class StoreCheck(StrataStore store, ContainerStore containers, b
         }
         foreach (var dir in snapshotter.Orphans())
         {
-            if (repair) Directory.Delete(dir, recursive: true);
-            Report($"directory {Path.GetRelativePath(store.Root, dir)}", "no snapshot names it", repair);
+            bool repaired = repair && IO.OwnerLock.TryRemoveAbandoned(dir);
+            Report($"directory {Path.GetRelativePath(store.Root, dir)}", "no snapshot names it", repaired);
         }
     }
 
@@ -98,11 +98,12 @@ internal sealed class StoreCheck(StrataStore store, ContainerStore containers, b
             if (repair) containers.Remove(c, force: true);
             Report($"container {c.Name}", "its writable layer is missing: the container is unusable", repair);
         }
-        foreach (var s in containers.Snapshotter.List().Where(s => s.Kind == SnapshotKind.Active && !ids.Contains(s.Key)
-            && !s.Key.StartsWith(LayerStore.ExtractPrefix, StringComparison.Ordinal)))
+        foreach (var s in containers.Snapshotter.List().Where(s => s.Kind == SnapshotKind.Active && !ids.Contains(s.Key)))
         {
+            bool unpack = s.Key.StartsWith(LayerStore.ExtractPrefix, StringComparison.Ordinal);
+            if (unpack ? containers.IsUnpacking(s) : (containers.Snapshotter as DirectorySnapshotter)?.InUse(s.Key) == true) continue; // in flight
             bool repaired = repair && TryRemove(containers.Snapshotter, s.Key);
-            Report($"snapshot {s.Key}", "a writable layer of no container", repaired);
+            Report($"snapshot {s.Key}", unpack ? "an unpack a killed process left" : "a writable layer of no container", repaired);
         }
     }
 

@@ -145,13 +145,13 @@ public sealed partial class StrataEngine
         WithStore(store =>
         {
             var report = new StoreCheck(store, Containers(store, recordDriver: false), repair, quick).Run(cancellationToken);
-            if (repair && report.Problems.Any(p => p.Repaired)) Collect(store);
+            if (repair && report.Problems.Any(p => p.Repaired)) Collect(store, GarbageCollector.PartialsKept);
             return report;
         }, cancellationToken);
 
-    /// <summary>Removes every blob and layer no image references.</summary>
+    /// <summary>Removes every blob and layer no image references, and every partial download no pull is writing.</summary>
     public Task<PruneResult> PruneAsync(CancellationToken cancellationToken = default) =>
-        WithStoreToFree(Collect, cancellationToken);
+        WithStoreToFree(store => Collect(store, partialsOlderThan: TimeSpan.Zero), cancellationToken);
 
     /// <summary>Unpacks an image's layers into a new or empty directory (nothing changes there on failure).</summary>
     public Task UnpackAsync(string image, string target, CancellationToken cancellationToken = default) =>

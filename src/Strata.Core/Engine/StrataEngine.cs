@@ -72,15 +72,17 @@ public sealed partial class StrataEngine
         ContainerStore.Open(store, Options.Driver, recordDriver && !store.ReadOnly, Options.OverlayProgram, Options.Snapshotter);
 
     /// <summary>
-    /// Garbage collection (prune): blobs and snapshots no image, container or live lease holds. It holds the store lock
+    /// Garbage collection (prune): blobs, ingest files and snapshots no image, container or live process holds. It holds the store lock
     /// exclusive while it decides and deletes, so an operation in flight either took its lease first (and keeps what
     /// it holds) or comes after (and finds the garbage gone).
     /// </summary>
-    private PruneResult Collect(StrataStore store)
+    /// <param name="store">The store.</param>
+    /// <param name="partialsOlderThan">How old a killed pull's partial download must be to go (prune frees all it can).</param>
+    private PruneResult Collect(StrataStore store, TimeSpan partialsOlderThan)
     {
         using var exclusive = StoreLock.Exclusive(store);
         Lease.ExpireDead(store);
-        var (blobs, bytes) = GarbageCollector.CollectAll(store);
+        var (blobs, bytes) = GarbageCollector.CollectAll(store, partialsOlderThan);
         bytes += Containers(store, recordDriver: false).Collect();
         LogCollected(_log, blobs, bytes, Root);
         return new PruneResult(blobs, bytes);

@@ -30,15 +30,20 @@ internal static partial class Libc
     /// <summary>How long a wait for another process's flock lasts (while it shows no progress) before failing.</summary>
     public static readonly TimeSpan LockWait = TimeSpan.FromMinutes(10);
 
+    /// <summary>flock(2) on an open file: see <see cref="Flock(Microsoft.Win32.SafeHandles.SafeFileHandle, bool, bool, string, Func{long}?, TimeSpan?)"/>.</summary>
+    public static bool Lock(FileStream file, bool exclusive, bool wait, string what, Func<long>? progress = null, TimeSpan? bound = null) =>
+        Flock(file.SafeFileHandle, exclusive, wait, what, progress, bound);
+
     /// <summary>
-    /// flock(2) on an open file; without <paramref name="wait"/> returns false when another holder has it. A wait is
-    /// bounded (<see cref="LockWait"/> unless <paramref name="bound"/>), counted afresh whenever <paramref name="progress"/>
-    /// (the holder's work, say a file's length) changes: a holder that hangs fails the waiter with one line (exit 4)
-    /// instead of stalling it for good.
+    /// flock(2) on an open file or directory; without <paramref name="wait"/> returns false when another holder has it.
+    /// A wait is bounded (<see cref="LockWait"/> unless <paramref name="bound"/>), counted afresh whenever
+    /// <paramref name="progress"/> (the holder's work, say a file's length) changes: a holder that hangs fails the
+    /// waiter with one line (exit 4) instead of stalling it for good.
     /// </summary>
-    public static bool Lock(FileStream file, bool exclusive, bool wait, string what, Func<long>? progress = null, TimeSpan? bound = null)
+    public static bool Flock(Microsoft.Win32.SafeHandles.SafeFileHandle handle, bool exclusive, bool wait, string what = "a file",
+        Func<long>? progress = null, TimeSpan? bound = null)
     {
-        int fd = (int)file.SafeFileHandle.DangerousGetHandle();
+        int fd = (int)handle.DangerousGetHandle();
         int op = (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB;
         var waited = System.Diagnostics.Stopwatch.StartNew();
         var sinceProgress = System.Diagnostics.Stopwatch.StartNew();

@@ -8,9 +8,13 @@ namespace Strata.Snapshots;
 /// What Strata's own snapshotters share: a snapshot is a directory HOME/NAME whose tree is NAME/diff, recorded in
 /// the store's database. A new one is made as .staging-NAME and renamed into place before its row is written, so a
 /// crash leaves at most an unnamed directory (swept by <see cref="SnapshotCollector"/>), never a row without files.
+/// The process making or removing a directory holds its <see cref="IO.OwnerLock"/>, and an active snapshot's until it
+/// is committed, removed or released: a directory or unpack no live process holds is a crash's, and goes at once.
 /// </summary>
 internal abstract class DirectorySnapshotter : ISnapshotter
 {
+    private readonly Dictionary<string, Microsoft.Win32.SafeHandles.SafeFileHandle> _held = new(StringComparer.Ordinal);
+
     protected DirectorySnapshotter(StrataStore store, string home)
     {
         Store = store;
@@ -72,11 +76,17 @@ internal abstract class DirectorySnapshotter : ISnapshotter
         if (parents.Count > 0 && parents[0].State != SnapshotState.Committed)
             throw new StrataException(ErrorKind.FailedPrecondition, $"snapshot {parent} is not committed: only a committed snapshot can be a parent");
         string? dir = null, link = null;
+        Microsoft.Win32.SafeHandles.SafeFileHandle? held = null;
         if (state == SnapshotState.Active)
         {
-            var name = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-            var staging = Path.Combine(Home, ".staging-" + name);
-            Directory.CreateDirectory(staging);
+            string name, staging;
+            do
+            {
+                name = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+                staging = Path.Combine(Home, ".staging-" + name);
+                held = IO.OwnerLock.CreateDirectory(staging); // held until committed or removed: a crash's leftovers are told at once
+            }
+            while (held is null);
             try
             {
                 Populate(staging, parents);
@@ -85,6 +95,7 @@ internal abstract class DirectorySnapshotter : ISnapshotter
             catch
             {
                 DeleteTree(staging);
+                held.Dispose();
                 throw;
             }
             dir = Path.GetRelativePath(Store.Root, Path.Combine(Home, name));
@@ -94,10 +105,22 @@ internal abstract class DirectorySnapshotter : ISnapshotter
         if (!Store.Snapshots.TryAdd(record))
         {
             DeleteFiles(record); // another process took the key meanwhile: only what this call made goes
+            held?.Dispose();
             throw Taken(key);
         }
+        if (held is not null) lock (_held) _held[key] = held;
         return MountsOf([record, .. parents]);
     }
+
+    /// <summary>Lets go of an active snapshot this process prepared: something else (a container's row) keeps it now.</summary>
+    public void Release(string key)
+    {
+        lock (_held)
+            if (_held.Remove(key, out var h)) h.Dispose();
+    }
+
+    /// <summary>Whether a live process holds the snapshot's directory: it is being made, unpacked into, or removed.</summary>
+    public bool InUse(string key) => Store.Snapshots.Get(key) is { Dir: { } d } && IO.OwnerLock.IsHeld(Path.Combine(Store.Root, d));
 
     public IReadOnlyList<MountSpec> Mounts(string key)
     {
@@ -115,13 +138,17 @@ internal abstract class DirectorySnapshotter : ISnapshotter
         var (size, inodes) = TreeUsage.Of(TreeOf(active));
         if (!Store.Snapshots.Commit(key, name, size, inodes)) throw Taken(name);
         OnCommitted(active);
+        Release(key);
     }
 
     public void Remove(string key)
     {
         var s = Store.Snapshots.Get(key) ?? throw StrataException.NotFound($"snapshot {key} not found");
         if (Store.Snapshots.HasChildren(key)) throw new StrataException(ErrorKind.FailedPrecondition, $"snapshot {key} has children: remove them first");
-        // Row first: a crash after it leaves only an unnamed directory, never a row without its files.
+        // Row first: a crash after it leaves only an unnamed directory, never a row without its files. The directory is
+        // held meanwhile, so a sweep does not delete it under this removal (and takes it at once if this one is killed).
+        Release(key);
+        using var held = s.Dir is { } d ? IO.OwnerLock.Hold(Path.Combine(Store.Root, d)) : null;
         Store.Snapshots.Delete(key);
         OnRemoved(s);
     }
@@ -147,39 +174,42 @@ internal abstract class DirectorySnapshotter : ISnapshotter
     }, s.Created);
 
     /// <summary>
-    /// Directories no row names (a crash between making one and recording it, or while removing one), untouched
-    /// for <paramref name="age"/>: a live writer's are younger. Returns the bytes freed.
+    /// Directories no row names (a crash between making one and recording it, or while removing one) that no live
+    /// process holds, and then what else of the form they leave. Returns the bytes freed.
     /// </summary>
-    public long SweepOrphans(TimeSpan age)
+    public long SweepOrphans()
     {
         var rows = Store.Snapshots.List();
         long freed = 0;
         foreach (var dir in Orphans(rows))
         {
-            if (DateTime.UtcNow - Directory.GetLastWriteTimeUtc(dir) < age) continue;
-            freed += TreeUsage.Of(dir).Bytes;
-            DeleteTree(dir);
+            long bytes = TreeUsage.Of(dir).Bytes;
+            if (IO.OwnerLock.TryRemoveAbandoned(dir)) freed += bytes;
         }
-        SweepExtras(rows, age);
+        SweepExtras(rows);
         return freed;
     }
 
-    /// <summary>The directories in <see cref="Home"/> no row names, whatever their age (what a check reports).</summary>
-    public IReadOnlyList<string> Orphans() => Orphans(Store.Snapshots.List());
+    /// <summary>The directories in <see cref="Home"/> no row names and no live process holds (what a check reports).</summary>
+    public IReadOnlyList<string> Orphans() => Orphans(Store.Snapshots.List()).Where(d => !IO.OwnerLock.IsHeld(d)).ToList();
 
     private List<string> Orphans(IReadOnlyList<SnapshotRecord> rows)
     {
         if (!Directory.Exists(Home)) return [];
         var named = rows.Where(s => s.Dir is not null).Select(s => Path.GetFullPath(Path.Combine(Store.Root, s.Dir!))).ToHashSet(StringComparer.Ordinal);
+        var extras = KeptBeside(rows);
         return Directory.EnumerateDirectories(Home).Where(dir => Path.GetFileName(dir) is not ("l" or "empty")
-            && !Path.GetFileName(dir).StartsWith("flat-", StringComparison.Ordinal) && !named.Contains(dir)).ToList();
+            && !extras.Contains(Path.GetFileName(dir)) && !named.Contains(dir)).ToList();
     }
+
+    /// <summary>Directory names in <see cref="Home"/> the form keeps for the given snapshots besides their own (overlay's flattened stacks).</summary>
+    protected virtual IReadOnlySet<string> KeptBeside(IReadOnlyList<SnapshotRecord> rows) => new HashSet<string>();
 
     /// <summary>Whether a snapshot's own directory is where its row says (a view has none).</summary>
     public bool HasFiles(SnapshotRecord s) => s.Dir is null || Directory.Exists(TreeOf(s));
 
-    /// <summary>What else of the form a crash can leave unnamed by any row (overlay's links), once <paramref name="age"/> old.</summary>
-    protected virtual void SweepExtras(IReadOnlyList<SnapshotRecord> rows, TimeSpan age) { }
+    /// <summary>What else of the form a crash can leave unnamed by any row (overlay's links), once its directory is gone.</summary>
+    protected virtual void SweepExtras(IReadOnlyList<SnapshotRecord> rows) { }
 
     private static StrataException Taken(string key) => new(ErrorKind.AlreadyExists, $"snapshot {key} already exists");
 

@@ -50,15 +50,22 @@ internal sealed class OverlaySnapshotter(StrataStore store, bool rootless) : Dir
         DeleteTree(Path.Combine(Home, FlatName(removed.Key)));
     }
 
-    /// <summary>Links no row names: made just before a row that a crash never wrote, or left by a removal a crash cut short.</summary>
-    protected override void SweepExtras(IReadOnlyList<SnapshotRecord> rows, TimeSpan age)
+    /// <summary>
+    /// Links no row names: made just before a row that a crash never wrote, or left by a removal a crash cut short. One
+    /// goes once its directory is gone (swept first): a live maker makes the directory before the link, and a removal
+    /// deletes the link before the directory.
+    /// </summary>
+    protected override void SweepExtras(IReadOnlyList<SnapshotRecord> rows)
     {
         var links = Path.Combine(Home, "l");
         if (!Directory.Exists(links)) return;
         var named = rows.Where(r => r.Link is not null).Select(r => r.Link!).ToHashSet(StringComparer.Ordinal);
         foreach (var link in Directory.EnumerateFileSystemEntries(links))
-            if (!named.Contains(Path.GetFileName(link)) && DateTime.UtcNow - new FileInfo(link).LastWriteTimeUtc >= age) File.Delete(link);
+            if (!named.Contains(Path.GetFileName(link)) && !Directory.Exists(link)) File.Delete(link);
     }
+
+    /// <summary>A flattened stack stays while its snapshot does (removed with it; a crash in between leaves it unnamed).</summary>
+    protected override IReadOnlySet<string> KeptBeside(IReadOnlyList<SnapshotRecord> rows) => rows.Select(r => FlatName(r.Key)).ToHashSet(StringComparer.Ordinal);
 
     protected override IReadOnlyList<MountSpec> MountsOf(IReadOnlyList<SnapshotRecord> chain)
     {
@@ -85,11 +92,20 @@ internal sealed class OverlaySnapshotter(StrataStore store, bool rootless) : Dir
         var dir = Path.Combine(Home, FlatName(flattened[0].Key));
         if (!Directory.Exists(dir))
         {
-            var staging = Path.Combine(Home, ".staging-" + Path.GetFileName(dir) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
-            Directory.CreateDirectory(staging);
-            LayerApplier.Apply(staging, UnionExport.Entries(new UnionView(flattened.Select(TreeOf).ToList(), rootless)));
-            try { Directory.Move(staging, dir); }
-            catch (IOException) when (Directory.Exists(dir)) { DeleteTree(staging); } // another process won
+            string staging;
+            Microsoft.Win32.SafeHandles.SafeFileHandle? held;
+            do
+            {
+                staging = Path.Combine(Home, ".staging-" + Path.GetFileName(dir) + "-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4)));
+                held = IO.OwnerLock.CreateDirectory(staging); // held while it is made: a killed mount's is swept at once
+            }
+            while (held is null);
+            using (held)
+            {
+                LayerApplier.Apply(staging, UnionExport.Entries(new UnionView(flattened.Select(TreeOf).ToList(), rootless)));
+                try { Directory.Move(staging, dir); }
+                catch (IOException) when (Directory.Exists(dir)) { DeleteTree(staging); } // another process won
+            }
         }
         return [.. keep.Select(LowerPath), dir];
     }

@@ -18,7 +18,7 @@ internal static class SnapshotCollector
             freed += snapshotter.Usage(s.Key).Size;
             snapshotter.Remove(s.Key);
         }
-        if (snapshotter is DirectorySnapshotter directories) freed += directories.SweepOrphans(TimeSpan.FromHours(1));
+        if (snapshotter is DirectorySnapshotter directories) freed += directories.SweepOrphans();
         return freed;
     }
 

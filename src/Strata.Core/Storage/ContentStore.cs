@@ -187,28 +187,20 @@ internal sealed class ContentStore
     }
 
     /// <summary>
-    /// Removes ingest files a crashed process left behind (untouched for the given age). A partial download in
-    /// use is locked by its writer and stays.
+    /// Removes ingest files no live process holds (every writer locks its file, see <see cref="IO.OwnerLock"/>): a killed
+    /// writer's file goes at once. A partial download is kept for a later pull to resume until it is
+    /// <paramref name="partialsOlderThan"/> old; prune passes zero, as it frees all it can.
     /// </summary>
-    public void CleanIngest(TimeSpan olderThan)
+    public void CleanIngest(TimeSpan partialsOlderThan)
     {
         foreach (var f in Directory.EnumerateFiles(IngestDirectory))
         {
             try
             {
-                if (DateTime.UtcNow - File.GetLastWriteTimeUtc(f) <= olderThan) continue;
-                if (f.EndsWith(".partial", StringComparison.Ordinal))
-                {
-                    using var file = Native.Libc.OpenForLocking(f, create: false, FileAccess.Read);
-                    if (!Native.Libc.Lock(file, exclusive: true, wait: false, f)) continue;
-                    File.Delete(f);
-                }
-                else
-                {
-                    File.Delete(f);
-                }
+                if (f.EndsWith(".partial", StringComparison.Ordinal) && DateTime.UtcNow - File.GetLastWriteTimeUtc(f) < partialsOlderThan) continue;
+                IO.OwnerLock.TryRemoveAbandoned(f);
             }
-            catch (IOException) { }
+            catch (Exception e) when (e is IOException or StrataException or UnauthorizedAccessException) { }
         }
     }
 

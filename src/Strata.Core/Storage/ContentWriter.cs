@@ -34,8 +34,15 @@ internal sealed class ContentWriter : Stream
         _hash = expected?.CreateHash() ?? IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         if (resumeFrom is null)
         {
-            TempPath = Path.Combine(store.IngestDirectory, $"{Environment.ProcessId}-{Guid.NewGuid():N}");
-            _file = Native.UnlockedFile.Create(TempPath, createNew: true);
+            // Locked while it is written (IO.OwnerLock): a file here no process holds is a killed writer's, swept at once.
+            FileStream? file;
+            do
+            {
+                TempPath = Path.Combine(store.IngestDirectory, $"{Environment.ProcessId}-{Guid.NewGuid():N}");
+                file = IO.OwnerLock.CreateFile(TempPath);
+            }
+            while (file is null);
+            _file = file;
             return;
         }
         _resumable = true;
@@ -53,7 +60,7 @@ internal sealed class ContentWriter : Stream
         }
     }
 
-    public string TempPath { get; }
+    public string TempPath { get; private set; }
 
     /// <summary>Bytes already in a resumed partial blob: the offset to ask the source for.</summary>
     public long Offset => _written;

@@ -7,19 +7,30 @@ namespace Strata.Storage;
 /// </summary>
 internal static class GarbageCollector
 {
-    /// <summary>Every blob nothing holds (prune): a sweep of the blobs against two lookups, no image's documents read.</summary>
-    public static (int Blobs, long Bytes) CollectAll(StrataStore store)
+    /// <summary>How long a collection after rmi keeps a killed pull's partial download for a retried pull to resume.</summary>
+    public static readonly TimeSpan PartialsKept = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Every blob nothing holds (prune): a sweep of the blobs against two lookups, no image's documents read; and every
+    /// ingest file no process holds, partial downloads too once <paramref name="partialsOlderThan"/> old.
+    /// </summary>
+    public static (int Blobs, long Bytes) CollectAll(StrataStore store, TimeSpan partialsOlderThan)
     {
-        // A crashed writer leaves at most an ingest file; nothing visible refers to it.
-        store.Content.CleanIngest(TimeSpan.FromHours(1));
+        store.Content.CleanIngest(partialsOlderThan);
         var live = store.Images.Referenced(RefKind.Blob);
         live.UnionWith(store.Leases.Held(RefKind.Blob));
         return Delete(store, store.Content.List().Where(d => !live.Contains(d.ToString())));
     }
 
-    /// <summary>Of the given blobs (what a removed image referenced), those nothing holds: work in proportion to them.</summary>
-    public static (int Blobs, long Bytes) Collect(StrataStore store, IEnumerable<Oci.Digest> candidates) =>
-        Delete(store, candidates.Where(d => !store.Images.IsReferenced(RefKind.Blob, d.ToString()) && !store.Leases.IsHeld(RefKind.Blob, d.ToString())));
+    /// <summary>
+    /// Of the given blobs (what a removed image referenced), those nothing holds: work in proportion to them (and to
+    /// the ingest files, which a killed writer leaves).
+    /// </summary>
+    public static (int Blobs, long Bytes) Collect(StrataStore store, IEnumerable<Oci.Digest> candidates)
+    {
+        store.Content.CleanIngest(PartialsKept);
+        return Delete(store, candidates.Where(d => !store.Images.IsReferenced(RefKind.Blob, d.ToString()) && !store.Leases.IsHeld(RefKind.Blob, d.ToString())));
+    }
 
     private static (int Blobs, long Bytes) Delete(StrataStore store, IEnumerable<Oci.Digest> garbage)
     {

@@ -15,10 +15,10 @@ internal sealed class MountRecords(MetadataDb db)
 
     public void Delete(string target, SqliteTransaction? tx) => db.Execute("DELETE FROM mounts WHERE target = $t", tx, ("$t", target));
 
-    public IReadOnlyList<string> Targets()
+    public IReadOnlyList<string> Targets(SqliteTransaction? tx = null)
     {
         var targets = new List<string>();
-        using var cmd = db.Command("SELECT target FROM mounts", null);
+        using var cmd = db.Command("SELECT target FROM mounts", tx);
         using var r = cmd.ExecuteReader();
         while (r.Read()) targets.Add(r.GetString(0));
         return targets;

@@ -79,7 +79,11 @@ internal sealed class ContainerStore
         lease.Hold(RefKind.Snapshot, [id]);
         Snapshotter.Prepare(id, top);
         var added = _store.Containers.TryAdd(record);
-        if (added == ContainerAdd.Added) return ToContainer(record);
+        if (added == ContainerAdd.Added)
+        {
+            (Snapshotter as DirectorySnapshotter)?.Release(id); // its row keeps it now
+            return ToContainer(record);
+        }
         Snapshotter.Remove(id);
         throw added == ContainerAdd.NameTaken
             ? new StrataException(ErrorKind.AlreadyExists, $"the container name \"{record.Name}\" is already in use")
@@ -155,7 +159,7 @@ internal sealed class ContainerStore
         using var lease = _store.BeginLease();
         if (!lease.Hold(image)) throw ImageGone(image);
         var top = TopLayer(image);
-        lease.Hold(RefKind.Snapshot, [key]);
+        lease.Hold(RefKind.Snapshot, [key]); // from here no prune takes the view, mounted or not yet
         if (Snapshotter.Stat(key) is null)
         {
             try { Snapshotter.View(key, top); }
@@ -197,12 +201,12 @@ internal sealed class ContainerStore
         // Row first: a crash after it leaves a snapshot no container names, which prune removes.
         _store.Containers.Delete(c.Id);
         if (Snapshotter.Stat(c.Id) is not null) Snapshotter.Remove(c.Id);
-        if (Directory.Exists(c.Directory)) Directory.Delete(c.Directory, recursive: true);
+        DeleteTree(c.Directory);
     }
 
     /// <summary>
     /// Removes the snapshots nothing keeps: layers no image references, writable layers of containers that are gone,
-    /// views of images that are gone and not mounted, unpacks whose lease is gone (a killed process's). Returns the
+    /// views not mounted (see <see cref="IsLiveView"/>), unpacks whose lease is gone (a killed process's). Returns the
     /// bytes freed. The caller holds the store lock exclusive and has dropped dead leases.
     /// </summary>
     public long Collect()
@@ -212,14 +216,18 @@ internal sealed class ContainerStore
         keep.UnionWith(_store.Leases.Held(RefKind.Snapshot));
         foreach (var c in _store.Containers.List()) keep.Add(c.Id);
         foreach (var s in snapshots)
-            if (IsLiveView(s.Key)) keep.Add(s.Key);
+        {
+            // Strata's own unpacks are leased; another snapshotter's are kept while in flight (IsUnpacking).
+            if ((s.Key.StartsWith(LayerStore.ExtractPrefix, StringComparison.Ordinal) && IsUnpacking(s)) || IsLiveView(s.Key)) keep.Add(s.Key);
+        }
+        _mounts?.Tidy(Path.Combine(_store.Root, "image-mounts"));
         long freed = SnapshotCollector.Collect(Snapshotter, snapshots, keep);
-        // A container directory no row names: an rm cut short after its row went (rows go first). Never a mounted one.
+        // A container directory no row names: an rm cut short after its row went (rows go first; a mount makes one only
+        // for a container with a row). Never a mounted one.
         if (Directory.Exists(Home))
             foreach (var dir in Directory.EnumerateDirectories(Home))
-                if (!keep.Contains(Path.GetFileName(dir)) && !MountTable.IsMounted(Path.Combine(dir, "merged"))
-                    && DateTime.UtcNow - Directory.GetLastWriteTimeUtc(dir) >= TimeSpan.FromHours(1))
-                    Directory.Delete(dir, recursive: true);
+                if (!keep.Contains(Path.GetFileName(dir)) && !MountTable.IsMounted(Path.Combine(dir, "merged")))
+                    DeleteTree(dir);
         return freed;
     }
 
@@ -254,10 +262,28 @@ internal sealed class ContainerStore
         return freed;
     }
 
-    /// <summary>A view of an image that still exists or is still mounted.</summary>
+    /// <summary>
+    /// A view lives from image mount to image umount: one not mounted is a killed mount's (or a reboot's). Without a
+    /// mounter (vfs) nothing is ever mounted, and a view stays while its image does. One being mounted is leased.
+    /// </summary>
     private bool IsLiveView(string key) =>
         key.StartsWith("view-", StringComparison.Ordinal) && Digest.TryParse("sha256:" + key[5..], out var image)
-        && (_store.Images.Get(image) is not null || MountTable.IsMounted(ImageMountPoint(image)));
+        && (_mounts is null ? _store.Images.Get(image) is not null : MountTable.IsMounted(ImageMountPoint(image)));
+
+    /// <summary>
+    /// An unpack in flight: its process holds the snapshot (Strata's snapshotters), so one a killed process left goes
+    /// at once. Another snapshotter cannot say: its unpacks are given an hour.
+    /// </summary>
+    public bool IsUnpacking(SnapshotInfo s) => Snapshotter is DirectorySnapshotter directories
+        ? directories.InUse(s.Key)
+        : DateTimeOffset.UtcNow - s.Created < TimeSpan.FromHours(1);
+
+    /// <summary>Deletes a tree another process may be deleting too (an rm and a prune): whichever ends first wins.</summary>
+    private static void DeleteTree(string dir)
+    {
+        try { Directory.Delete(dir, recursive: true); }
+        catch (DirectoryNotFoundException) { }
+    }
 
     private static bool IsValidName(string name) =>
         name.Length is > 0 and <= 128 && char.IsAsciiLetterOrDigit(name[0]) && name.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '_' or '.' or '-');

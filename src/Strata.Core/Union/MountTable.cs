@@ -21,8 +21,8 @@ internal sealed class MountTable(StrataStore store, IUnionMounter mounter)
     /// <summary>Mounts (or counts one more user of) a snapshot's mounts at target.</summary>
     public string Mount(string target, IReadOnlyList<MountSpec> mounts)
     {
-        Directory.CreateDirectory(target);
         using var tx = store.Mounts.BeginWrite();
+        Directory.CreateDirectory(target); // in the transaction: a Tidy never removes it before it is mounted
         long count = store.Mounts.Count(target, tx);
         if (Fuse.FuseMount.IsDead(target)) Fuse.FuseMount.Unmount(target);
         if (IsMounted(target))
@@ -61,6 +61,21 @@ internal sealed class MountTable(StrataStore store, IUnionMounter mounter)
     }
 
     public static bool IsMounted(string target) => Native.Libc.IsMountPoint(target);
+
+    /// <summary>
+    /// What killed mounts and umounts (or a reboot) leave: counts of targets nothing is mounted on, and empty mount
+    /// points under <paramref name="mountPoints"/> nothing is mounted on. In one write transaction, so no mount in
+    /// flight (each holds one from making its mount point to its count) loses its own.
+    /// </summary>
+    public void Tidy(string mountPoints)
+    {
+        using var tx = store.Mounts.BeginWrite();
+        foreach (var t in store.Mounts.Targets(tx).Where(t => !IsMounted(t))) store.Mounts.Delete(t, tx);
+        if (Directory.Exists(mountPoints))
+            foreach (var dir in Directory.EnumerateDirectories(mountPoints).Where(d => !IsMounted(d) && !Directory.EnumerateFileSystemEntries(d).Any()))
+                Directory.Delete(dir);
+        tx.Commit();
+    }
 
     /// <summary>
     /// Takes off the FUSE mounts whose daemon died (killed, or the connection aborted) and forgets them, whichever

@@ -177,7 +177,7 @@ public class ContainerTests
         foreach (var r in await Task.WhenAll(creates)) r.Ok();
         Assert.Single(StoreLayout.LayerDirs(root));
         // Every link names a snapshot: the losers of the race took theirs back (the killed create's stays with its
-        // snapshot, which prune removes once it is an hour old).
+        // snapshot until a prune).
         var named = StoreLayout.NamedLinks(root);
         Assert.All(Directory.GetFileSystemEntries(Path.Combine(root, "overlay", "l")).Select(Path.GetFileName), l => Assert.Contains(l!, named));
         var names = StrataCli.Run(root, "ps", "--format", "json").Ok().Stdout;

@@ -20,6 +20,13 @@ internal static class StoreLayout
         return store.Snapshots.List().Where(s => s.State == SnapshotState.Committed).Select(s => Path.Combine(root, s.Dir!)).ToList();
     }
 
+    /// <summary>Every snapshot directory the records name (layers, containers' writable layers, unpacks in flight).</summary>
+    public static IReadOnlySet<string> SnapshotDirs(string root)
+    {
+        using var store = StrataStore.Open(root);
+        return store.Snapshots.List().Where(s => s.Dir is not null).Select(s => Path.GetFullPath(Path.Combine(root, s.Dir!))).ToHashSet(StringComparer.Ordinal);
+    }
+
     /// <summary>The overlay links the store's snapshot rows name.</summary>
     public static IReadOnlySet<string> NamedLinks(string root)
     {

@@ -84,31 +84,37 @@ public class SnapshotterContractTests
         s.Prepare("container", "mid");
         s.Prepare("c", "base");
         s.Commit("other", "c");
-        // A crash between making a snapshot's directory and recording it: an old one goes, a young one stays.
-        var old = Directory.CreateDirectory(Path.Combine(s.Home, "0123456789abcdef0123456789abcdef")).FullName;
-        Directory.SetLastWriteTimeUtc(old, DateTime.UtcNow.AddHours(-2));
-        var young = Directory.CreateDirectory(Path.Combine(s.Home, ".staging-fedcba9876543210")).FullName;
-        string? oldLink = null, youngLink = null;
+        // A crash between making a snapshot's directory and recording it: its directory goes at once, however young;
+        // one a live process is making (it holds the directory's lock) stays.
+        var dead = Directory.CreateDirectory(Path.Combine(s.Home, "0123456789abcdef0123456789abcdef")).FullName;
+        var live = Directory.CreateDirectory(Path.Combine(s.Home, "fedcba9876543210fedcba9876543210", "diff")).Parent!.FullName;
+        var liveStaging = Directory.CreateDirectory(Path.Combine(s.Home, ".staging-fedcba9876543210")).FullName;
+        using var holdLive = Strata.IO.OwnerLock.Hold(live);
+        using var holdStaging = Strata.IO.OwnerLock.Hold(liveStaging);
+        string? deadLink = null, liveLink = null;
         if (kind == "overlay")
         {
-            // A link made just before a row a crash never wrote.
-            oldLink = Path.Combine(s.Home, "l", "ORPHANORPHANORPHANORPHAN22");
-            File.CreateSymbolicLink(oldLink, "../gone/diff");
-            Tool.Run("touch", "-h", "-d", "2 hours ago", oldLink);
-            youngLink = Path.Combine(s.Home, "l", "YOUNGYOUNGYOUNGYOUNGYOUNG2");
-            File.CreateSymbolicLink(youngLink, "../young/diff");
+            // A link made just before a row a crash never wrote goes with its directory; a live maker's stays.
+            deadLink = Path.Combine(s.Home, "l", "ORPHANORPHANORPHANORPHAN22");
+            File.CreateSymbolicLink(deadLink, "../gone/diff");
+            liveLink = Path.Combine(s.Home, "l", "YOUNGYOUNGYOUNGYOUNGYOUNG2");
+            File.CreateSymbolicLink(liveLink, $"../{Path.GetFileName(live)}/diff");
         }
 
         SnapshotCollector.Collect(s, s.List(), new HashSet<string> { "container" });
         Assert.Equal(["base", "container", "mid"], s.List().Select(i => i.Key).Order(StringComparer.Ordinal));
-        Assert.False(Directory.Exists(old));
-        Assert.True(Directory.Exists(young));
+        Assert.False(Directory.Exists(dead));
+        Assert.True(Directory.Exists(live));
+        Assert.True(Directory.Exists(liveStaging));
         if (kind == "overlay")
         {
-            Assert.False(File.Exists(oldLink) || Directory.Exists(oldLink) || new FileInfo(oldLink!).LinkTarget is not null);
-            Assert.NotNull(new FileInfo(youngLink!).LinkTarget);
+            Assert.False(File.Exists(deadLink) || Directory.Exists(deadLink) || new FileInfo(deadLink!).LinkTarget is not null);
+            Assert.NotNull(new FileInfo(liveLink!).LinkTarget);
         }
+        holdLive!.Dispose();
+        holdStaging!.Dispose();
         SnapshotCollector.Collect(s, s.List(), new HashSet<string>());
         Assert.Empty(s.List());
+        Assert.False(Directory.Exists(live) || Directory.Exists(liveStaging)); // their makers gone, they go too
     }
 }

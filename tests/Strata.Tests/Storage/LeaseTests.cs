@@ -18,7 +18,7 @@ public class LeaseTests
     {
         using var exclusive = StoreLock.Exclusive(store);
         Lease.ExpireDead(store);
-        return GarbageCollector.CollectAll(store);
+        return GarbageCollector.CollectAll(store, TimeSpan.Zero);
     }
 
     [Fact]
