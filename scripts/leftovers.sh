@@ -19,7 +19,7 @@ state() {
   [ "${CI:-}" = true ] && where='.'
   # (Not /sys and /proc: a kernel module loaded on first use may bring its own, fusectl say; nor other runs' temp
   # roots: this run's own is checked apart.)
-  awk '{print $5}' /proc/self/mountinfo | grep -E "$where" | grep -vE '^(/(sys|proc)(/|$)|(/dev/shm|/tmp)/strata-tests)' | sed 's/^/mount /'
+  awk '{print $5}' /proc/self/mountinfo | grep -E "$where" | grep -vE '^(/(sys|proc)(/|$)|(/dev/shm|/tmp)/strata-(tests|r-))' | sed 's/^/mount /'
   if [ "$rootless_uid" != none ]; then pgrep -u "$rootless_uid" | sed 's/^/pid /'; fi
 }
 

@@ -15,7 +15,8 @@ log=$(mktemp)
 # Nothing a run starts or mounts may outlive it: its processes carry its id, its temp files have a root of their own,
 # and scripts/leftovers.sh lists (and takes away) whatever is left, failing the run.
 run_id=$(cat /proc/sys/kernel/random/uuid)
-test_tmp=$( [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}" )/strata-tests-run-$run_id
+# (Short: podman refuses a run root over 50 characters, and tests make theirs two levels below.)
+test_tmp=$( [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}" )/strata-r-${run_id:0:6}
 state=$(mktemp)
 bash scripts/leftovers.sh before "$state"
 start=$SECONDS
