@@ -32,6 +32,7 @@ run_pids() {
 case "${1:-}" in
 before)
   state | sort > "$2"
+  exit 0
   ;;
 after)
   before=$2 run=$3 tmp=$4
