@@ -15,14 +15,15 @@ log=$(mktemp)
 # Nothing a run starts or mounts may outlive it: its processes carry its id, its temp files have a root of their own,
 # and scripts/leftovers.sh lists (and takes away) whatever is left, failing the run.
 run_id=$(cat /proc/sys/kernel/random/uuid)
-test_tmp=$( [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}" )/strata-tests-run-$run_id
+# (Short: podman refuses a run root over 50 characters, and tests make theirs two levels below.)
+test_tmp=$( [ -w /dev/shm ] && echo /dev/shm || echo "${TMPDIR:-/tmp}" )/strata-r-${run_id:0:6}
 state=$(mktemp)
 bash scripts/leftovers.sh before "$state"
 start=$SECONDS
 # libarchive's tar corpus is no Debian package, so CI cannot have it: scripts/tar-corpus.sh runs that test alone.
 # Arguments go to the test runner (for example --filter-class Strata.Tests.Cli.ContainerTests).
-# A hang never stalls CI: a test running 20 minutes ends the test host (its processes with it), and the tests then
-# running are named from the hang log; xunit names any test past 10 minutes as it happens.
+# A hang never stalls CI: 20 minutes in which no test starts or ends end the test host (its processes with it), and
+# the tests then running are named from the hang log; xunit names any test past 10 minutes as it happens.
 results=$(mktemp -d)
 STRATA_TEST_RUN=$run_id STRATA_TEST_TMP=$test_tmp \
   dotnet test --project tests/Strata.Tests -c Release --results-directory "$results" -- --filter-not-trait "Corpus=libarchive" \

@@ -101,10 +101,15 @@ internal static class FuseMount
         var psi = new ProcessStartInfo("fusermount3") { RedirectStandardError = true, RedirectStandardOutput = true };
         foreach (var a in new[] { "-u", "-z", "--", mountPoint }) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
-        var error = p.StandardError.ReadToEnd().Trim();
-        p.WaitForExit();
+        var error = p.StandardError.ReadToEndAsync();
+        // A lazy unmount returns at once; a helper that does not is not waited for past a bound.
+        if (!p.WaitForExit(TimeSpan.FromSeconds(30)))
+        {
+            try { p.Kill(); } catch (InvalidOperationException) { }
+            throw new StrataException(ErrorKind.Internal, $"fusermount3 -u {mountPoint} did not return within 30 s");
+        }
         if (p.ExitCode != 0 && Libc.IsMountPoint(mountPoint))
-            throw new StrataException(ErrorKind.Internal, $"fusermount3 -u {mountPoint}: {error}");
+            throw new StrataException(ErrorKind.Internal, $"fusermount3 -u {mountPoint}: {error.Result.Trim()}");
     }
 
     /// <summary>
