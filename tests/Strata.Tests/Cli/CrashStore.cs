@@ -142,7 +142,7 @@ public sealed class CrashStore(string root)
 
     private static readonly HashSet<string> TopLevel = new(StringComparer.Ordinal)
     {
-        "blobs", "ingest", "overlay", "containers", "image-mounts", "logs", "reserve", "store.lock", "strata.db", "strata.db-wal", "strata.db-shm",
+        "blobs", "ingest", "overlay", "containers", "image-mounts", "logs", "leases", "reserve", "store.lock", "strata.db", "strata.db-wal", "strata.db-shm",
     };
 
     /// <summary>Every file or directory of the store the records do not name, sorted.</summary>
@@ -152,6 +152,7 @@ public sealed class CrashStore(string root)
         foreach (var e in Directory.EnumerateFileSystemEntries(Root).Select(Path.GetFileName))
             if (!TopLevel.Contains(e!)) stray.Add(e!);
         stray.AddRange(Entries("ingest"));
+        stray.AddRange(Entries("leases")); // a killed process's lease goes at the next collection
 
         var images = Images();
         var containers = Containers();
