@@ -42,12 +42,14 @@ public static class SpaceCommands
             var (images, containers) = (report.Images, report.Containers);
             long imagesSize = report.ImagesTotal;
             long reclaimable = report.ImagesReclaimable;
-            if (p.GetValue(format) is "json") return Json(images, containers, imagesSize, reclaimable);
+            if (p.GetValue(format) is "json") return Json(report, imagesSize, reclaimable);
             if (!p.GetValue(verbose))
             {
                 var t = new Table("TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE");
                 t.Add("Images", images.Count.ToString(), images.Count(i => i.Containers > 0).ToString(), Humanize.Size(imagesSize), Humanize.Size(reclaimable));
                 t.Add("Containers", containers.Count.ToString(), "0", Humanize.Size(containers.Sum(c => c.Size)), Humanize.Size(containers.Sum(c => c.Size)));
+                // What interrupted operations left and nothing uses: prune frees all of it.
+                t.Add("Leftovers", report.LeftoverCount.ToString(), "0", Humanize.Size(report.LeftoverSize), Humanize.Size(report.LeftoverSize));
                 t.Write(Console.Out);
                 return 0;
             }
@@ -69,8 +71,9 @@ public static class SpaceCommands
         return cmd;
     }
 
-    private static int Json(IReadOnlyList<ImageUsage> images, IReadOnlyList<ContainerUsage> containers, long imagesSize, long reclaimable) =>
+    private static int Json(SpaceReport report, long imagesSize, long reclaimable) =>
         JsonOutput.Write(new DiskUsageJson(imagesSize, reclaimable,
-            images.Select(i => new ImageUsageJson(i.Image.Id.Encoded, i.Image.Names, i.Size, i.SharedSize, i.UniqueSize, i.Containers)).ToList(),
-            containers.Select(c => new ContainerUsageJson(c.Container.Id, c.Container.Name, c.Size)).ToList()));
+            report.Images.Select(i => new ImageUsageJson(i.Image.Id.Encoded, i.Image.Names, i.Size, i.SharedSize, i.UniqueSize, i.Containers)).ToList(),
+            report.Containers.Select(c => new ContainerUsageJson(c.Container.Id, c.Container.Name, c.Size)).ToList(),
+            report.LeftoverCount, report.LeftoverSize));
 }

@@ -64,7 +64,8 @@ public sealed record DiffJson(
     [property: JsonPropertyName("deleted")] IReadOnlyList<string> Deleted);
 
 /// <summary><c>df --format json</c>.</summary>
-public sealed record DiskUsageJson(long ImagesSize, long Reclaimable, IReadOnlyList<ImageUsageJson> Images, IReadOnlyList<ContainerUsageJson> Containers);
+public sealed record DiskUsageJson(long ImagesSize, long Reclaimable, IReadOnlyList<ImageUsageJson> Images, IReadOnlyList<ContainerUsageJson> Containers,
+    int Leftovers, long LeftoversSize);
 
 /// <summary>An image in <c>df --format json</c>.</summary>
 public sealed record ImageUsageJson(string Id, IReadOnlyList<string> RepoTags, long Size, long SharedSize, long UniqueSize, int Containers);

@@ -204,6 +204,12 @@ internal sealed class ContentStore
         }
     }
 
+    /// <summary>The sizes of the ingest files no live process writes (what a prune removes).</summary>
+    public IEnumerable<long> Abandoned() =>
+        Directory.Exists(IngestDirectory)
+            ? Directory.EnumerateFiles(IngestDirectory).Where(f => !IO.OwnerLock.IsHeld(f)).Select(f => new FileInfo(f)).Where(f => f.Exists).Select(f => f.Length)
+            : [];
+
     /// <summary>
     /// Deletes the partial download of a blob unless a writer holds it: after a full disk failed a pull, the bytes kept
     /// for resuming would only keep the space the user needs back.

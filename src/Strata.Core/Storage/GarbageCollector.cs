@@ -32,6 +32,19 @@ internal static class GarbageCollector
         return Delete(store, candidates.Where(d => !store.Images.IsReferenced(RefKind.Blob, d.ToString()) && !store.Leases.IsHeld(RefKind.Blob, d.ToString())));
     }
 
+    /// <summary>
+    /// What a prune would free of the content store, found without changing anything (df's leftovers): blobs no image
+    /// references and no live lease holds, and ingest files no live process writes.
+    /// </summary>
+    public static (int Items, long Bytes) Garbage(StrataStore store, IReadOnlySet<string> deadLeases)
+    {
+        var live = store.Images.Referenced(RefKind.Blob);
+        live.UnionWith(store.Leases.Held(RefKind.Blob, deadLeases));
+        var blobs = store.Content.List().Where(d => !live.Contains(d.ToString())).Select(d => store.Content.GetSize(d) ?? 0).ToList();
+        var ingest = store.Content.Abandoned().ToList();
+        return (blobs.Count + ingest.Count, blobs.Sum() + ingest.Sum());
+    }
+
     private static (int Blobs, long Bytes) Delete(StrataStore store, IEnumerable<Oci.Digest> garbage)
     {
         int count = 0;

@@ -119,9 +119,8 @@ internal sealed class Lease : IDisposable
     {
         var dir = Directory(store.Root);
         var rows = store.Leases.List();
-        foreach (var id in rows)
+        foreach (var id in Dead(store, rows))
         {
-            if (IsLive(Path.Combine(dir, id))) continue;
             store.Leases.Delete(id);
             TryDelete(Path.Combine(dir, id));
         }
@@ -130,6 +129,10 @@ internal sealed class Lease : IDisposable
         foreach (var file in System.IO.Directory.EnumerateFiles(dir))
             if (!named.Contains(Path.GetFileName(file)) && !IsLive(file)) TryDelete(file);
     }
+
+    /// <summary>The leases whose holders are gone, found without changing anything (what df counts as reclaimable).</summary>
+    public static IReadOnlySet<string> Dead(StrataStore store, IReadOnlyList<string>? rows = null) =>
+        (rows ?? store.Leases.List()).Where(id => !IsLive(Path.Combine(Directory(store.Root), id))).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>Whether a process still holds the lease file's lock.</summary>
     private static bool IsLive(string path)

@@ -48,13 +48,14 @@ internal sealed class LeaseRecords(MetadataDb db)
     public bool IsHeld(RefKind kind, string key) =>
         db.Scalar("SELECT 1 FROM lease_refs WHERE kind = $k AND key = $key LIMIT 1", null, ("$k", (long)kind), ("$key", key)) is not null;
 
-    /// <summary>Every key of a kind some lease holds.</summary>
-    public HashSet<string> Held(RefKind kind)
+    /// <summary>Every key of a kind some lease holds (but those of <paramref name="except"/>: leases known dead).</summary>
+    public HashSet<string> Held(RefKind kind, IReadOnlySet<string>? except = null)
     {
         var keys = new HashSet<string>(StringComparer.Ordinal);
-        using var cmd = db.Command("SELECT DISTINCT key FROM lease_refs WHERE kind = $k", null, ("$k", (long)kind));
+        using var cmd = db.Command("SELECT lease_id, key FROM lease_refs WHERE kind = $k", null, ("$k", (long)kind));
         using var r = cmd.ExecuteReader();
-        while (r.Read()) keys.Add(r.GetString(0));
+        while (r.Read())
+            if (except is null || !except.Contains(r.GetString(0))) keys.Add(r.GetString(1));
         return keys;
     }
 }

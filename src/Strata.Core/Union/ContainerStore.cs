@@ -212,24 +212,50 @@ internal sealed class ContainerStore
     public long Collect()
     {
         var snapshots = Snapshotter.List();
+        var keep = Keep(snapshots, _store.Leases.Held(RefKind.Snapshot));
+        _mounts?.Tidy(Path.Combine(_store.Root, "image-mounts"));
+        long freed = SnapshotCollector.Collect(Snapshotter, snapshots, keep);
+        foreach (var dir in OrphanContainerDirs(keep)) DeleteTree(dir);
+        return freed;
+    }
+
+    /// <summary>
+    /// What <see cref="Collect()"/> would free, found without changing anything (df's leftovers): the snapshots nothing
+    /// keeps but leases of <paramref name="deadLeases"/>, unnamed directories no process holds, orphan container
+    /// directories. Returns how many and their bytes.
+    /// </summary>
+    public (int Items, long Bytes) Garbage(IReadOnlySet<string> deadLeases)
+    {
+        var snapshots = Snapshotter.List();
+        var keep = Keep(snapshots, _store.Leases.Held(RefKind.Snapshot, deadLeases));
+        var sizes = SnapshotCollector.Garbage(snapshots, keep).Select(s => Snapshotter.Usage(s.Key).Size)
+            .Concat(OrphanContainerDirs(keep).Select(d => TreeUsage.Of(d).Bytes)).ToList();
+        if (Snapshotter is DirectorySnapshotter directories) sizes.AddRange(directories.Orphans().Select(d => TreeUsage.Of(d).Bytes));
+        return (sizes.Count, sizes.Sum());
+    }
+
+    /// <summary>The snapshots a collection keeps (with their ancestors): referenced, leased, containers', unpacks in flight, live views.</summary>
+    private HashSet<string> Keep(IReadOnlyList<SnapshotInfo> snapshots, HashSet<string> leased)
+    {
         var keep = _store.Images.Referenced(RefKind.Snapshot);
-        keep.UnionWith(_store.Leases.Held(RefKind.Snapshot));
+        keep.UnionWith(leased);
         foreach (var c in _store.Containers.List()) keep.Add(c.Id);
         foreach (var s in snapshots)
         {
             // Strata's own unpacks are leased; another snapshotter's are kept while in flight (IsUnpacking).
             if ((s.Key.StartsWith(LayerStore.ExtractPrefix, StringComparison.Ordinal) && IsUnpacking(s)) || IsLiveView(s.Key)) keep.Add(s.Key);
         }
-        _mounts?.Tidy(Path.Combine(_store.Root, "image-mounts"));
-        long freed = SnapshotCollector.Collect(Snapshotter, snapshots, keep);
-        // A container directory no row names: an rm cut short after its row went (rows go first; a mount makes one only
-        // for a container with a row). Never a mounted one.
-        if (Directory.Exists(Home))
-            foreach (var dir in Directory.EnumerateDirectories(Home))
-                if (!keep.Contains(Path.GetFileName(dir)) && !MountTable.IsMounted(Path.Combine(dir, "merged")))
-                    DeleteTree(dir);
-        return freed;
+        return keep;
     }
+
+    /// <summary>
+    /// Container directories no row names: an rm cut short after its row went (rows go first; a mount makes one only
+    /// for a container with a row). Never a mounted one.
+    /// </summary>
+    private IEnumerable<string> OrphanContainerDirs(HashSet<string> keep) =>
+        Directory.Exists(Home)
+            ? Directory.EnumerateDirectories(Home).Where(dir => !keep.Contains(Path.GetFileName(dir)) && !MountTable.IsMounted(Path.Combine(dir, "merged"))).ToList()
+            : [];
 
     /// <summary>
     /// Of a removed image's layers and view, removes those nothing keeps, children first: work in proportion to that

@@ -21,6 +21,15 @@ public sealed record SpaceReport(IReadOnlyList<ImageUsage> Images, IReadOnlyList
 {
     /// <summary>What removing every image no container uses would free: their unique layers.</summary>
     public long ImagesReclaimable => Images.Where(i => i.Containers == 0).Sum(i => i.UniqueSize);
+
+    /// <summary>
+    /// How many things interrupted or finished operations left that nothing uses (blobs no image references, ingest
+    /// files, unpacks and directories no live process holds): all of it goes at the next prune.
+    /// </summary>
+    public int LeftoverCount { get; init; }
+
+    /// <summary>The bytes of <see cref="LeftoverCount"/>'s leftovers: what a prune frees beyond images.</summary>
+    public long LeftoverSize { get; init; }
 }
 
 /// <summary>
@@ -57,6 +66,9 @@ internal static class SpaceUsage
         }).ToList();
         var cs = all.Select(c => new ContainerUsage(c, containers.WritableSize(c))).ToList();
         long total = chains.Values.SelectMany(l => l).DistinctBy(l => l.Chain).Sum(l => l.Size);
-        return new SpaceReport(images, cs, total);
+        var dead = Lease.Dead(store);
+        var (blobs, blobBytes) = GarbageCollector.Garbage(store, dead);
+        var (trees, treeBytes) = containers.Garbage(dead);
+        return new SpaceReport(images, cs, total) { LeftoverCount = blobs + trees, LeftoverSize = blobBytes + treeBytes };
     }
 }

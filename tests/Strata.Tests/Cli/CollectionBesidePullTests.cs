@@ -33,6 +33,12 @@ public class CollectionBesidePullTests
         return Directory.Exists(dir) ? Directory.EnumerateFiles(dir).Select(f => Path.GetFileName(f)).ToHashSet() : [];
     }
 
+    private static (int Count, long Size) Leftovers(string root)
+    {
+        using var df = System.Text.Json.JsonDocument.Parse(StrataCli.Run(root, "df", "--format", "json").Ok().Stdout);
+        return (df.RootElement.GetProperty("Leftovers").GetInt32(), df.RootElement.GetProperty("LeftoversSize").GetInt64());
+    }
+
     private static TimeSpan Timed(string root, params string[] args)
     {
         var clock = Stopwatch.StartNew();
@@ -87,7 +93,12 @@ public class CollectionBesidePullTests
         Assert.NotEqual(kept, Blobs(root));
         Assert.NotEmpty(Directory.EnumerateFileSystemEntries(Path.Combine(root, "leases")));
 
+        // df counts what the kill left (the blobs and unpacked layers only its dead lease held) as reclaimable.
+        var (count, size) = Leftovers(root);
+        Assert.True(count >= 2 && size > 0, $"df counts {count} leftovers of {size} bytes");
+
         StrataCli.Run(root, "prune").Ok();
+        Assert.Equal((0, 0L), Leftovers(root));
         Assert.Equal(kept, Blobs(root));
         Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(root, "leases")));
         var overlay = Path.Combine(root, "overlay");

@@ -135,6 +135,8 @@ public sealed class CrashStore(string root)
         Assert.True(after.ExitCode == 0, $"{Context}: system check after prune exited {after.ExitCode}: {after.Stdout}{after.Stderr} (before prune: {before.Stdout})");
         var stray = Stray();
         Assert.True(stray.Count == 0, $"{Context}: left on disk after check and prune: {string.Join(", ", stray)}");
+        using var df = JsonDocument.Parse(Ok("df", "--format", "json").Stdout);
+        Assert.True(df.RootElement.GetProperty("Leftovers").GetInt32() == 0, $"{Context}: df still counts leftovers after prune: {df.RootElement}");
     }
 
     /// <summary>What each kill left that the check or the walk saw before prune (the test's report of what it exercised).</summary>
