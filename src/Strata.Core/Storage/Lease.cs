@@ -18,15 +18,19 @@ namespace Strata.Storage;
 internal sealed class Lease : IDisposable
 {
     private readonly StrataStore _store;
+    private readonly MetadataDb _db;
+    private readonly LeaseRecords _records;
     private readonly FileStream _file;
     private readonly string _path;
     private readonly HashSet<(RefKind, string)> _held = [];
     private readonly Lock _gate = new();
     private bool _disposed;
 
-    private Lease(StrataStore store, string id, FileStream file, string path)
+    private Lease(StrataStore store, MetadataDb db, string id, FileStream file, string path)
     {
         _store = store;
+        _db = db;
+        _records = new LeaseRecords(db);
         Id = id;
         _file = file;
         _path = path;
@@ -44,14 +48,19 @@ internal sealed class Lease : IDisposable
         var path = Path.Combine(dir, id);
         // The file is locked before the row exists, so no collection ever sees the row of a live lease unlocked.
         var file = Libc.OpenForLocking(path, create: true);
+        // Its own connection, used under its gate: an operation holds things from several threads at once (a pull's
+        // downloads), and the store's connection is its main thread's.
+        MetadataDb? db = null;
         try
         {
             Libc.Lock(file, exclusive: true, wait: false, path);
-            store.Leases.Add(id);
-            return new Lease(store, id, file, path);
+            db = store.OpenConnection();
+            new LeaseRecords(db).Add(id);
+            return new Lease(store, db, id, file, path);
         }
         catch
         {
+            db?.Dispose();
             File.Delete(path);
             file.Dispose();
             throw;
@@ -68,8 +77,11 @@ internal sealed class Lease : IDisposable
         }
         using (StoreLock.Shared(_store))
         {
-            _store.Leases.Hold(Id, kind, key);
-            lock (_gate) _held.Add((kind, key));
+            lock (_gate)
+            {
+                _records.Hold(Id, kind, key);
+                _held.Add((kind, key));
+            }
             return use();
         }
     }
@@ -81,9 +93,10 @@ internal sealed class Lease : IDisposable
         lock (_gate) missing = keys.Where(k => !_held.Contains((kind, k))).Distinct(StringComparer.Ordinal).ToList();
         if (missing.Count == 0) return;
         using (StoreLock.Shared(_store))
+        lock (_gate)
         {
-            _store.Leases.Hold(Id, kind, missing);
-            lock (_gate) foreach (var k in missing) _held.Add((kind, k));
+            _records.Hold(Id, kind, missing);
+            foreach (var k in missing) _held.Add((kind, k));
         }
     }
 
@@ -104,8 +117,9 @@ internal sealed class Lease : IDisposable
             _disposed = true;
         }
         // Row, then file: a crash in between leaves an unlocked file no row names, which a collection sweeps.
-        try { _store.Leases.Delete(Id); }
+        try { _records.Delete(Id); }
         catch (SqliteException) { } // a full disk: the row outlives us, and the next collection finds its file unlocked
+        _db.Dispose();
         try { File.Delete(_path); }
         catch (IOException) { }
         _file.Dispose();

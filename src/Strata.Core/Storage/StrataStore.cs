@@ -69,6 +69,13 @@ internal sealed class StrataStore : IDisposable
         return new StrataStore(root, content, MetadataDb.Open(Path.Combine(root, "strata.db"), timeout, root, m => RefsOf(content, m), withoutWal), timeout);
     }
 
+    /// <summary>
+    /// Another connection to this store's database, for work on other threads than the one this store's connection
+    /// serves (a Microsoft.Data.Sqlite connection is not safe to share between threads).
+    /// </summary>
+    internal MetadataDb OpenConnection() =>
+        MetadataDb.Open(Path.Combine(Root, "strata.db"), BusyTimeout, Root, _ => null);
+
     /// <summary>Opens an existing store only to read, for when <see cref="Open"/> cannot: see <see cref="IsUnwritable"/>.</summary>
     public static StrataStore OpenReadOnly(string root, TimeSpan? busyTimeout = null) =>
         new(root, ContentStore.Open(root, create: false),
