@@ -213,7 +213,7 @@ internal sealed class ContainerStore
         foreach (var c in _store.Containers.List()) keep.Add(c.Id);
         foreach (var s in snapshots)
         {
-            if (s.Key.StartsWith(LayerStore.ExtractPrefix, StringComparison.Ordinal) && IsUnpacking(s)) keep.Add(s.Key);
+            if (s.Kind == SnapshotKind.Active && IsInFlight(s)) keep.Add(s.Key);
             // A view lives from image mount to image umount: one not mounted is a killed mount's (or a reboot's). Without
             // a mounter (vfs) nothing is ever mounted, and a view stays while its image does.
             if (s.Key.StartsWith("view-", StringComparison.Ordinal) && Digest.TryParse("sha256:" + s.Key[5..], out var image)
@@ -231,12 +231,13 @@ internal sealed class ContainerStore
     }
 
     /// <summary>
-    /// An unpack in flight: its process holds the snapshot (Strata's snapshotters), so one a killed process left goes
-    /// at once. Another snapshotter cannot say: its unpacks are given an hour.
+    /// An active snapshot a live process is still making (an unpack, a create before its container's row): with
+    /// Strata's snapshotters its process holds it, so one a killed process left goes at once. Another snapshotter
+    /// cannot say: its unpacks are given an hour.
     /// </summary>
-    public bool IsUnpacking(SnapshotInfo s) => Snapshotter is DirectorySnapshotter directories
+    public bool IsInFlight(SnapshotInfo s) => Snapshotter is DirectorySnapshotter directories
         ? directories.InUse(s.Key)
-        : DateTimeOffset.UtcNow - s.Created < TimeSpan.FromHours(1);
+        : s.Key.StartsWith(LayerStore.ExtractPrefix, StringComparison.Ordinal) && DateTimeOffset.UtcNow - s.Created < TimeSpan.FromHours(1);
 
     /// <summary>Deletes a tree another process may be deleting too (an rm and a prune): whichever ends first wins.</summary>
     private static void DeleteTree(string dir)
