@@ -6,7 +6,8 @@ namespace Strata.Tests.Cli;
 /// <summary>
 /// kill -9 at seeded random points of every verb that changes a store. After each kill: every command works, the
 /// verb happened wholly or not at all, and system check then prune leave exactly what the records name.
-/// STRATA_CRASH_SEED repeats a run; STRATA_CRASH_ITERATIONS sets the kills per verb (default 2).
+/// STRATA_CRASH_SEED repeats a run; STRATA_CRASH_ITERATIONS sets the kills per verb (default 2); STRATA_CRASH_REPORT names
+/// a file to append what each verb's kills left behind.
 /// </summary>
 public sealed class CrashKillTests(CrashRegistry registry) : IClassFixture<CrashRegistry>
 {
@@ -66,7 +67,10 @@ public sealed class CrashKillTests(CrashRegistry registry) : IClassFixture<Crash
                 store.AssertSweptClean();
                 store.AssertNoDaemons();
             }
-            TestContext.Current.TestOutputHelper?.WriteLine($"{verb}: {iterations} kills; left behind and swept: " + (store.Found.Count == 0 ? "nothing" : string.Join(" | ", store.Found)));
+            // What the kills left (and check and prune then cleaned): the test's own account of what it exercised.
+            var account = $"{verb}: {iterations} kills; left behind and swept: " + (store.Found.Count == 0 ? "nothing" : string.Join(" | ", store.Found));
+            TestContext.Current.TestOutputHelper?.WriteLine(account);
+            if (Environment.GetEnvironmentVariable("STRATA_CRASH_REPORT") is { Length: > 0 } report) File.AppendAllText(report, account + "\n");
         }
         finally
         {

@@ -156,6 +156,7 @@ public sealed class CrashStore(string root)
         var images = Images();
         var containers = Containers();
         var wanted = new HashSet<string>(StringComparer.Ordinal);
+        var chains = new HashSet<string>(StringComparer.Ordinal);
         using (var inspect = JsonDocument.Parse(images.Count == 0 ? "[]" : Ok(["inspect", .. images.Select(i => i.Id)]).Stdout))
         {
             foreach (var i in inspect.RootElement.EnumerateArray())
@@ -163,17 +164,29 @@ public sealed class CrashStore(string root)
                 wanted.Add(Hex(i.GetProperty("Id").GetString()!));
                 wanted.Add(Hex(i.GetProperty("Digest").GetString()!));
                 foreach (var l in i.GetProperty("Layers").EnumerateArray()) wanted.Add(Hex(l.GetProperty("Digest").GetString()!));
+                // A layer's ChainID: its DiffID on the layers below (the OCI image spec's rule).
+                string? chain = null;
+                foreach (var diffId in i.GetProperty("RootFS").GetProperty("Layers").EnumerateArray().Select(d => d.GetString()!))
+                    chains.Add(chain = chain is null ? diffId : "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(chain + " " + diffId))));
             }
         }
+        var ids = containers.Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
         stray.AddRange(Entries(Path.Combine("blobs", "sha256")).Where(b => !wanted.Contains(Path.GetFileName(b))));
         stray.AddRange(Directory.EnumerateFileSystemEntries(Path.Combine(Root, "blobs")).Select(Path.GetFileName).Where(n => n != "sha256").Select(n => "blobs/" + n));
 
-        var ids = containers.Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
         stray.AddRange(Entries("containers").Where(c => !ids.Contains(Path.GetFileName(c))));
         stray.AddRange(Entries("image-mounts").Where(m => !TempDir.MountsBelow(Path.Combine(Root, m)).Any()));
         stray.AddRange(Entries("logs").Where(l => new FileInfo(Path.Combine(Root, l)).Length == 0));
 
-        // Snapshot directories and links, against the snapshot records (the one place a test looks behind the CLI).
+        // Snapshot records, directories and links (the one place a test looks behind the CLI): a layer of a listed image,
+        // a container's writable layer or a mounted view; no unpack left in flight, nothing of an image that is gone.
+        var mountedViews = Entries("image-mounts").Where(m => TempDir.MountsBelow(Path.Combine(Root, m)).Any()).Select(m => "view-" + Path.GetFileName(m)).ToHashSet(StringComparer.Ordinal);
+        stray.AddRange(StoreLayout.Snapshots(Root).Where(s => s.State switch
+        {
+            "committed" => !chains.Contains(s.Key),
+            "active" => !ids.Contains(s.Key),
+            _ => !mountedViews.Contains(s.Key),
+        }).Select(s => $"snapshot {s.Key} ({s.State})"));
         var named = StoreLayout.SnapshotDirs(Root);
         var links = StoreLayout.NamedLinks(Root);
         stray.AddRange(Entries("overlay").Where(d => Path.GetFileName(d) is not ("l" or "empty") && !named.Contains(Path.Combine(Root, d))));
