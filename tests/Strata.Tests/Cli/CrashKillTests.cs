@@ -42,7 +42,12 @@ public sealed class CrashKillTests(CrashRegistry registry) : IClassFixture<Crash
         int iterations = int.TryParse(Environment.GetEnvironmentVariable("STRATA_CRASH_ITERATIONS"), out var n) ? n : 2;
         var rng = new Random(seed ^ CrashStore.StableHash(verb));
         using var tmp = new TempDir("crash-" + verb);
-        var store = new CrashStore(tmp.CreateDirectory("root")) { Context = $"{verb}, setup, seed {seed} (STRATA_CRASH_SEED={seed} repeats it)" };
+        var report = Environment.GetEnvironmentVariable("STRATA_CRASH_REPORT");
+        var store = new CrashStore(tmp.CreateDirectory("root"))
+        {
+            Context = $"{verb}, setup, seed {seed} (STRATA_CRASH_SEED={seed} repeats it)",
+            Reporting = !string.IsNullOrEmpty(report),
+        };
         try
         {
             store.Ok("load", "-q", "-i", SampleImages.Get("busybox").DockerArchive);
@@ -70,7 +75,7 @@ public sealed class CrashKillTests(CrashRegistry registry) : IClassFixture<Crash
             // What the kills left (and check and prune then cleaned): the test's own account of what it exercised.
             var account = $"{verb}: {iterations} kills; left behind and swept: " + (store.Found.Count == 0 ? "nothing" : string.Join(" | ", store.Found));
             TestContext.Current.TestOutputHelper?.WriteLine(account);
-            if (Environment.GetEnvironmentVariable("STRATA_CRASH_REPORT") is { Length: > 0 } report) File.AppendAllText(report, account + "\n");
+            if (store.Reporting) File.AppendAllText(report!, account + "\n");
         }
         finally
         {
