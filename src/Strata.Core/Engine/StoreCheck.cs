@@ -100,8 +100,8 @@ internal sealed class StoreCheck(StrataStore store, ContainerStore containers, b
         }
         foreach (var s in containers.Snapshotter.List().Where(s => s.Kind == SnapshotKind.Active && !ids.Contains(s.Key)))
         {
+            if (containers.IsInFlight(s)) continue;
             bool unpack = s.Key.StartsWith(LayerStore.ExtractPrefix, StringComparison.Ordinal);
-            if (unpack ? containers.IsUnpacking(s) : (containers.Snapshotter as DirectorySnapshotter)?.InUse(s.Key) == true) continue; // in flight
             bool repaired = repair && TryRemove(containers.Snapshotter, s.Key);
             Report($"snapshot {s.Key}", unpack ? "an unpack a killed process left" : "a writable layer of no container", repaired);
         }

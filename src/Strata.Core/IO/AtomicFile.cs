@@ -45,12 +45,44 @@ internal static class AtomicFile
         }
     }
 
+    /// <summary>
+    /// A new directory (save --format oci-dir) that appears whole or not at all: filled as .NAME.RANDOM.tmp beside its
+    /// name, held meanwhile, and renamed into place; what a killed run left beside the name goes with the next run.
+    /// </summary>
+    public static void WriteDirectory(string output, Action<string> fill)
+    {
+        var path = Path.GetFullPath(output);
+        var dir = Path.GetDirectoryName(path)!;
+        var prefix = "." + Path.GetFileName(path) + ".";
+        RemoveAbandoned(dir, prefix);
+        Microsoft.Win32.SafeHandles.SafeFileHandle? held;
+        string temp;
+        do
+        {
+            temp = Path.Combine(dir, prefix + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(6)) + ".tmp");
+            held = OwnerLock.CreateDirectory(temp);
+        }
+        while (held is null);
+        using (held)
+        {
+            try
+            {
+                fill(temp);
+                Directory.Move(temp, path);
+            }
+            finally
+            {
+                if (Directory.Exists(temp)) Directory.Delete(temp, recursive: true);
+            }
+        }
+    }
+
     private static bool IsRegular(string path) => Native.Libc.TryLstatAt(Native.Libc.AT_FDCWD, path, out var st) && st.IsRegular;
 
-    /// <summary>Temp files of this name whose writer is gone (killed): the user never sees them, so they must not stay.</summary>
+    /// <summary>Temp files and directories of this name whose writer is gone (killed): the user never sees them, so they must not stay.</summary>
     private static void RemoveAbandoned(string dir, string prefix)
     {
-        foreach (var f in Directory.EnumerateFiles(dir))
+        foreach (var f in Directory.EnumerateFileSystemEntries(dir))
         {
             var name = Path.GetFileName(f);
             if (!name.StartsWith(prefix, StringComparison.Ordinal) || !name.EndsWith(".tmp", StringComparison.Ordinal)) continue;

@@ -20,7 +20,16 @@ internal static class OwnerLock
         int fd = Libc.OpenAt(Libc.AT_FDCWD, path, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_EXCL | Libc.O_CLOEXEC, 0x1a4 /* 0644 */);
         if (fd < 0) throw new ErrnoException(Libc.LastErrno, "create", path);
         var handle = new SafeFileHandle(fd, ownsHandle: true);
-        if (LockAsOwner(handle, path)) return new FileStream(handle, FileAccess.Write, 1 << 16);
+        try
+        {
+            if (LockAsOwner(handle, path)) return new FileStream(handle, FileAccess.Write, 1 << 16);
+        }
+        catch
+        {
+            File.Delete(path); // made by this call and not handed out: nobody else would know to remove it
+            handle.Dispose();
+            throw;
+        }
         handle.Dispose();
         return null;
     }

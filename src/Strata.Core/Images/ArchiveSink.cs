@@ -15,7 +15,7 @@ internal sealed class DirectorySink(string root) : IArchiveSink
 {
     public void AddDirectory(string name) => Directory.CreateDirectory(Path.Combine(root, name));
 
-    public void AddFile(string name, ReadOnlySpan<byte> content) => Native.UnlockedFile.WriteAllBytes(Path.Combine(root, name), content);
+    public void AddFile(string name, ReadOnlySpan<byte> content) => AddFile(name, content.Length, new MemoryStream(content.ToArray(), writable: false));
 
     /// <summary>Written beside its name and renamed once whole: a copy that fails (a blob that proves damaged at its end) leaves nothing under the name.</summary>
     public void AddFile(string name, long size, Stream content)

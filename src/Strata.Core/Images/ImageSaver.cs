@@ -20,17 +20,20 @@ internal sealed class ImageSaver(StrataStore store)
             case SaveFormat.OciDir:
                 if (Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any() && !File.Exists(Path.Combine(output, "oci-layout")))
                     throw StrataException.BadArgument($"{output} exists and is not an OCI layout");
-                bool made = !Directory.Exists(output);
-                Directory.CreateDirectory(output);
-                try
+                if (Directory.Exists(output))
                 {
+                    // Into a layout that is there: its index.json is replaced whole, last, so a killed save leaves it as it was.
                     using var sink = new DirectorySink(output);
                     WriteOci(images, sink, MergeIndex(output));
                 }
-                catch when (made)
+                else
                 {
-                    Directory.Delete(output, recursive: true); // a layout this save began: nothing of it stays
-                    throw;
+                    // A new layout appears whole or not at all, whether the save fails or is killed.
+                    IO.AtomicFile.WriteDirectory(output, dir =>
+                    {
+                        using var sink = new DirectorySink(dir);
+                        WriteOci(images, sink, []);
+                    });
                 }
                 break;
             case SaveFormat.OciArchive:

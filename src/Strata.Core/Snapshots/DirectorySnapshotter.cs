@@ -183,6 +183,7 @@ internal abstract class DirectorySnapshotter : ISnapshotter
         long freed = 0;
         foreach (var dir in Orphans(rows))
         {
+            if (IO.OwnerLock.IsHeld(dir)) continue; // a live process's: not measured, not touched
             long bytes = TreeUsage.Of(dir).Bytes;
             if (IO.OwnerLock.TryRemoveAbandoned(dir)) freed += bytes;
         }

@@ -234,7 +234,7 @@ internal sealed class ContainerStore
         return (sizes.Count, sizes.Sum());
     }
 
-    /// <summary>The snapshots a collection keeps (with their ancestors): referenced, leased, containers', unpacks in flight, live views.</summary>
+    /// <summary>The snapshots a collection keeps (with their ancestors): referenced, leased, containers', in flight, live views.</summary>
     private HashSet<string> Keep(IReadOnlyList<SnapshotInfo> snapshots, HashSet<string> leased)
     {
         var keep = _store.Images.Referenced(RefKind.Snapshot);
@@ -242,8 +242,8 @@ internal sealed class ContainerStore
         foreach (var c in _store.Containers.List()) keep.Add(c.Id);
         foreach (var s in snapshots)
         {
-            // Strata's own unpacks are leased; another snapshotter's are kept while in flight (IsUnpacking).
-            if ((s.Key.StartsWith(LayerStore.ExtractPrefix, StringComparison.Ordinal) && IsUnpacking(s)) || IsLiveView(s.Key)) keep.Add(s.Key);
+            // Strata's own operations lease what they make; an active snapshot is also kept while its maker holds it.
+            if ((s.Kind == SnapshotKind.Active && IsInFlight(s)) || IsLiveView(s.Key)) keep.Add(s.Key);
         }
         return keep;
     }
@@ -297,12 +297,13 @@ internal sealed class ContainerStore
         && (_mounts is null ? _store.Images.Get(image) is not null : MountTable.IsMounted(ImageMountPoint(image)));
 
     /// <summary>
-    /// An unpack in flight: its process holds the snapshot (Strata's snapshotters), so one a killed process left goes
-    /// at once. Another snapshotter cannot say: its unpacks are given an hour.
+    /// An active snapshot a live process is still making (an unpack, a create before its container's row): with
+    /// Strata's snapshotters its process holds it, so one a killed process left goes at once. Another snapshotter
+    /// cannot say: its unpacks are given an hour.
     /// </summary>
-    public bool IsUnpacking(SnapshotInfo s) => Snapshotter is DirectorySnapshotter directories
+    public bool IsInFlight(SnapshotInfo s) => Snapshotter is DirectorySnapshotter directories
         ? directories.InUse(s.Key)
-        : DateTimeOffset.UtcNow - s.Created < TimeSpan.FromHours(1);
+        : s.Key.StartsWith(LayerStore.ExtractPrefix, StringComparison.Ordinal) && DateTimeOffset.UtcNow - s.Created < TimeSpan.FromHours(1);
 
     /// <summary>Deletes a tree another process may be deleting too (an rm and a prune): whichever ends first wins.</summary>
     private static void DeleteTree(string dir)

@@ -6,7 +6,8 @@ namespace Strata.Tests.Cli;
 /// <summary>
 /// kill -9 at seeded random points of every verb that changes a store. After each kill: every command works, the
 /// verb happened wholly or not at all, and system check then prune leave exactly what the records name.
-/// STRATA_CRASH_SEED repeats a run; STRATA_CRASH_ITERATIONS sets the kills per verb (default 2).
+/// STRATA_CRASH_SEED repeats a run; STRATA_CRASH_ITERATIONS sets the kills per verb (default 2); STRATA_CRASH_REPORT names
+/// a file to append what each verb's kills left behind.
 /// </summary>
 public sealed class CrashKillTests(CrashRegistry registry) : IClassFixture<CrashRegistry>
 {
@@ -17,7 +18,7 @@ public sealed class CrashKillTests(CrashRegistry registry) : IClassFixture<Crash
     [
         "load-docker-archive", "load-oci-archive", "import", "pull", "push", "commit", "create", "rm", "rmi", "tag", "untag",
         "prune", "mount", "umount", "mount-fuse", "umount-fuse", "image-mount", "image-umount", "save-docker-archive",
-        "save-oci-archive", "export",
+        "save-oci-archive", "save-oci-dir", "export",
     ];
 
     /// <summary>One verb under test: the command, the state it starts from, and what may be true after it was killed.</summary>
@@ -41,7 +42,12 @@ public sealed class CrashKillTests(CrashRegistry registry) : IClassFixture<Crash
         int iterations = int.TryParse(Environment.GetEnvironmentVariable("STRATA_CRASH_ITERATIONS"), out var n) ? n : 2;
         var rng = new Random(seed ^ CrashStore.StableHash(verb));
         using var tmp = new TempDir("crash-" + verb);
-        var store = new CrashStore(tmp.CreateDirectory("root")) { Context = $"{verb}, setup, seed {seed} (STRATA_CRASH_SEED={seed} repeats it)" };
+        var report = Environment.GetEnvironmentVariable("STRATA_CRASH_REPORT");
+        var store = new CrashStore(tmp.CreateDirectory("root"))
+        {
+            Context = $"{verb}, setup, seed {seed} (STRATA_CRASH_SEED={seed} repeats it)",
+            Reporting = !string.IsNullOrEmpty(report),
+        };
         try
         {
             store.Ok("load", "-q", "-i", SampleImages.Get("busybox").DockerArchive);
@@ -66,7 +72,10 @@ public sealed class CrashKillTests(CrashRegistry registry) : IClassFixture<Crash
                 store.AssertSweptClean();
                 store.AssertNoDaemons();
             }
-            TestContext.Current.TestOutputHelper?.WriteLine($"{verb}: {iterations} kills; left behind and swept: " + (store.Found.Count == 0 ? "nothing" : string.Join(" | ", store.Found)));
+            // What the kills left (and check and prune then cleaned): the test's own account of what it exercised.
+            var account = $"{verb}: {iterations} kills; left behind and swept: " + (store.Found.Count == 0 ? "nothing" : string.Join(" | ", store.Found));
+            TestContext.Current.TestOutputHelper?.WriteLine(account);
+            if (store.Reporting) File.AppendAllText(report!, account + "\n");
         }
         finally
         {
@@ -123,7 +132,7 @@ public sealed class CrashKillTests(CrashRegistry registry) : IClassFixture<Crash
                 return Mount(store, verb);
             case "image-mount" or "image-umount":
                 return ImageMount(store, busyboxId, verb == "image-mount");
-            case "save-docker-archive" or "save-oci-archive" or "export":
+            case "save-docker-archive" or "save-oci-archive" or "save-oci-dir" or "export":
                 return WritesAFile(store, tmp, verb, kitchensink.DockerArchive);
             default:
                 throw new ArgumentException($"no scenario for {verb}", nameof(verb));
@@ -348,16 +357,24 @@ public sealed class CrashKillTests(CrashRegistry registry) : IClassFixture<Crash
             : ["save", "-o", path, "--format", verb["save-".Length..], Kitchensink];
         var reference = tmp.Combine("reference.tar");
         store.Ok(Command(reference));
-        var expected = File.ReadAllBytes(reference);
+        var expected = Contents(reference);
         return new Scenario
         {
             Args = () => Command(output),
-            Prepare = () => File.Delete(output),
+            Prepare = () =>
+            {
+                if (Directory.Exists(output)) Directory.Delete(output, recursive: true);
+                File.Delete(output);
+            },
             Settle = finished =>
             {
-                Assert.True(!finished || File.Exists(output), $"{store.Context}: the verb finished but wrote no {output}");
-                if (File.Exists(output))
-                    Assert.True(File.ReadAllBytes(output).AsSpan().SequenceEqual(expected), $"{store.Context}: {output} is visible half-written ({new FileInfo(output).Length} of {expected.Length} bytes)");
+                Assert.True(!finished || Path.Exists(output), $"{store.Context}: the verb finished but wrote no {output}");
+                if (Path.Exists(output))
+                {
+                    var got = Contents(output);
+                    Assert.True(got.Count == expected.Count && got.All(f => expected.TryGetValue(f.Key, out var e) && e.AsSpan().SequenceEqual(f.Value)),
+                        $"{store.Context}: {output} is visible half-written ({got.Sum(f => f.Value.Length)} of {expected.Sum(f => f.Value.Length)} bytes in {got.Count} of {expected.Count} files)");
+                }
                 // The next run to the same path finds what a killed one left beside it and takes it away.
                 store.Ok(Command(output));
                 var beside = Directory.EnumerateFileSystemEntries(outDir).Select(Path.GetFileName).Where(e => e != "out.tar").ToList();
@@ -365,4 +382,9 @@ public sealed class CrashKillTests(CrashRegistry registry) : IClassFixture<Crash
             },
         };
     }
+
+    /// <summary>A file's bytes, or a directory's files' (an OCI layout) by relative path.</summary>
+    private static Dictionary<string, byte[]> Contents(string path) => Directory.Exists(path)
+        ? Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).ToDictionary(f => Path.GetRelativePath(path, f), File.ReadAllBytes, StringComparer.Ordinal)
+        : new Dictionary<string, byte[]>(StringComparer.Ordinal) { [""] = File.ReadAllBytes(path) };
 }

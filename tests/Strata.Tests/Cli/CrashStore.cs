@@ -101,7 +101,6 @@ public sealed class CrashStore(string root)
         Ok("df");
         foreach (var c in Containers())
         {
-            Ok("diff", c.Id);
             Ok("mount", c.Id); // one more user of a mounted one, or a fresh mount: either way it serves, and the count is as it was after
             Ok("umount", c.Id);
         }
@@ -126,7 +125,7 @@ public sealed class CrashStore(string root)
     /// </summary>
     public void AssertSweptClean()
     {
-        var strayBefore = Stray();
+        var strayBefore = Reporting ? Stray() : []; // a walk costs three commands: only when the account is asked for
         var before = Run("system", "check");
         if (before.ExitCode != 0 || strayBefore.Count > 0)
             Found.Add($"{Context}: check said {before.Stdout.Trim().ReplaceLineEndings("; ")}; on disk: {string.Join(", ", strayBefore)}");
@@ -139,8 +138,11 @@ public sealed class CrashStore(string root)
         Assert.True(df.RootElement.GetProperty("Leftovers").GetInt32() == 0, $"{Context}: df still counts leftovers after prune: {df.RootElement}");
     }
 
-    /// <summary>What each kill left that the check or the walk saw before prune (the test's report of what it exercised).</summary>
+    /// <summary>What each kill left that the check (and, when <see cref="Reporting"/>, the walk) saw before prune.</summary>
     public List<string> Found { get; } = [];
+
+    /// <summary>Whether to walk the store before prune too, to tell what each kill left (STRATA_CRASH_REPORT).</summary>
+    public bool Reporting { get; init; }
 
     private static readonly HashSet<string> TopLevel = new(StringComparer.Ordinal)
     {
@@ -159,6 +161,7 @@ public sealed class CrashStore(string root)
         var images = Images();
         var containers = Containers();
         var wanted = new HashSet<string>(StringComparer.Ordinal);
+        var chains = new HashSet<string>(StringComparer.Ordinal);
         using (var inspect = JsonDocument.Parse(images.Count == 0 ? "[]" : Ok(["inspect", .. images.Select(i => i.Id)]).Stdout))
         {
             foreach (var i in inspect.RootElement.EnumerateArray())
@@ -166,17 +169,29 @@ public sealed class CrashStore(string root)
                 wanted.Add(Hex(i.GetProperty("Id").GetString()!));
                 wanted.Add(Hex(i.GetProperty("Digest").GetString()!));
                 foreach (var l in i.GetProperty("Layers").EnumerateArray()) wanted.Add(Hex(l.GetProperty("Digest").GetString()!));
+                // A layer's ChainID: its DiffID on the layers below (the OCI image spec's rule).
+                string? chain = null;
+                foreach (var diffId in i.GetProperty("RootFS").GetProperty("Layers").EnumerateArray().Select(d => d.GetString()!))
+                    chains.Add(chain = chain is null ? diffId : "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(chain + " " + diffId))));
             }
         }
+        var ids = containers.Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
         stray.AddRange(Entries(Path.Combine("blobs", "sha256")).Where(b => !wanted.Contains(Path.GetFileName(b))));
         stray.AddRange(Directory.EnumerateFileSystemEntries(Path.Combine(Root, "blobs")).Select(Path.GetFileName).Where(n => n != "sha256").Select(n => "blobs/" + n));
 
-        var ids = containers.Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
         stray.AddRange(Entries("containers").Where(c => !ids.Contains(Path.GetFileName(c))));
         stray.AddRange(Entries("image-mounts").Where(m => !TempDir.MountsBelow(Path.Combine(Root, m)).Any()));
         stray.AddRange(Entries("logs").Where(l => new FileInfo(Path.Combine(Root, l)).Length == 0));
 
-        // Snapshot directories and links, against the snapshot records (the one place a test looks behind the CLI).
+        // Snapshot records, directories and links (the one place a test looks behind the CLI): a layer of a listed image,
+        // a container's writable layer or a mounted view; no unpack left in flight, nothing of an image that is gone.
+        var mountedViews = Entries("image-mounts").Where(m => TempDir.MountsBelow(Path.Combine(Root, m)).Any()).Select(m => "view-" + Path.GetFileName(m)).ToHashSet(StringComparer.Ordinal);
+        stray.AddRange(StoreLayout.Snapshots(Root).Where(s => s.State switch
+        {
+            "committed" => !chains.Contains(s.Key),
+            "active" => !ids.Contains(s.Key),
+            _ => !mountedViews.Contains(s.Key),
+        }).Select(s => $"snapshot {s.Key} ({s.State})"));
         var named = StoreLayout.SnapshotDirs(Root);
         var links = StoreLayout.NamedLinks(Root);
         stray.AddRange(Entries("overlay").Where(d => Path.GetFileName(d) is not ("l" or "empty") && !named.Contains(Path.Combine(Root, d))));

@@ -27,6 +27,13 @@ internal static class StoreLayout
         return store.Snapshots.List().Where(s => s.Dir is not null).Select(s => Path.GetFullPath(Path.Combine(root, s.Dir!))).ToHashSet(StringComparer.Ordinal);
     }
 
+    /// <summary>Every snapshot's key and state ("committed", "active", "view").</summary>
+    public static IReadOnlyList<(string Key, string State)> Snapshots(string root)
+    {
+        using var store = StrataStore.Open(root);
+        return store.Snapshots.List().Select(s => (s.Key, s.State.ToString().ToLowerInvariant())).ToList();
+    }
+
     /// <summary>The overlay links the store's snapshot rows name.</summary>
     public static IReadOnlySet<string> NamedLinks(string root)
     {
