@@ -9,7 +9,7 @@ namespace Strata.Snapshots;
 /// the store's database. A new one is made as .staging-NAME and renamed into place before its row is written, so a
 /// crash leaves at most an unnamed directory (swept by <see cref="SnapshotCollector"/>), never a row without files.
 /// </summary>
-internal abstract class DirectorySnapshotter : ISnapshotter
+internal abstract partial class DirectorySnapshotter : ISnapshotter
 {
     protected DirectorySnapshotter(StrataStore store, string home)
     {
@@ -113,7 +113,8 @@ internal abstract class DirectorySnapshotter : ISnapshotter
         if (active.State != SnapshotState.Active) throw new StrataException(ErrorKind.FailedPrecondition, $"snapshot {key} is not active");
         if (Store.Snapshots.Get(name) is not null) throw Taken(name);
         var (size, inodes) = TreeUsage.Of(TreeOf(active));
-        if (!Store.Snapshots.Commit(key, name, size, inodes)) throw Taken(name);
+        var tree = RecordTree(active);
+        if (!Store.Snapshots.Commit(key, name, size, inodes, tree)) throw Taken(name);
         OnCommitted(active);
     }
 

@@ -141,8 +141,8 @@ internal sealed class ContentStore
     /// <summary>Hashes a stored blob: what its bytes' digest is (bit rot shows as another digest than its name).</summary>
     public Digest Rehash(Digest digest)
     {
-        using var blob = OpenRead(digest);
-        return Digest.Parse("sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(blob)));
+        using var blob = (FileStream)OpenRead(digest);
+        return Digest.Parse("sha256:" + Convert.ToHexStringLower(IO.FileHash.Sha256(blob.SafeFileHandle)));
     }
 
     /// <summary>Throws a digest mismatch when a stored blob's bytes are not what its name says.</summary>

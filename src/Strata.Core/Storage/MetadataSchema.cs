@@ -10,7 +10,7 @@ namespace Strata.Storage;
 /// </summary>
 internal static class MetadataSchema
 {
-    public const int Version = 5;
+    public const int Version = 6;
 
     /// <param name="db">The database.</param>
     /// <param name="root">The store root (version 5 moves vfs containers' trees).</param>
@@ -80,6 +80,12 @@ internal static class MetadataSchema
                 """, tx);
         }
         if (version < 5) MigrateToSnapshots(db, tx, root, topChainOf);
+        if (version < 6)
+        {
+            // The digest of a committed snapshot's tree record (Snapshots/TreeIndex), so a check finds bit rot in
+            // unpacked layers; null for layers committed before, which the first full check records.
+            db.Execute("ALTER TABLE snapshots ADD COLUMN tree TEXT;", tx);
+        }
         if (version > Version)
             throw new StrataException(ErrorKind.FailedPrecondition,
                 $"the store was written by a newer strata (schema {version} > {Version})");
