@@ -51,25 +51,12 @@ internal sealed class ImageSaver(StrataStore store)
         else WriteOci(images, sink, []);
     }
 
-    /// <summary>Writes to a temporary file and renames it, so a failed save leaves no half archive behind.</summary>
-    private static void WriteArchive(string output, Action<IArchiveSink> write)
+    /// <summary>A failed save leaves no half archive behind.</summary>
+    private static void WriteArchive(string output, Action<IArchiveSink> write) => IO.AtomicFile.Write(output, file =>
     {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(output))!;
-        var temp = Path.Combine(dir, $".{Path.GetFileName(output)}.{Environment.ProcessId}.tmp");
-        try
-        {
-            using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                using (var sink = new TarSink(file)) write(sink);
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temp, output, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
-    }
+        using var sink = new TarSink(file);
+        write(sink);
+    });
 
     private void WriteOci(IReadOnlyList<(LocalImage Image, string? Name)> images, IArchiveSink sink, List<Descriptor> existing)
     {

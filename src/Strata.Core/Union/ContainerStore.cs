@@ -127,11 +127,13 @@ internal sealed class ContainerStore
 
     public bool IsMounted(Container c) => _mounts is not null && MountTable.IsMounted(c.MergedDir);
 
-    /// <summary>docker export: the flattened merged filesystem as a tar.</summary>
+    /// <summary>docker export: the flattened merged filesystem as a tar, what comes from the image's layers verified as it streams.</summary>
     public void Export(Container c, Stream output)
     {
+        var mounts = Snapshotter.Mounts(c.Id);
+        var verifier = LayerVerifier.For(_store, Snapshotter, Snapshotter.Stat(c.Id)?.Parent, SnapshotMounts.Layers(mounts));
         using var tar = new Archive.Tar.TarWriter(output, leaveOpen: true);
-        foreach (var entry in UnionExport.Entries(View(c))) tar.Write(entry, entry.Data);
+        foreach (var entry in UnionExport.Entries(SnapshotMounts.Reader(mounts, Rootless), verifier is null ? null : verifier.Check)) tar.Write(entry, entry.Data);
     }
 
     /// <summary>The merged view's path: mounted, or (a bind with no mounter) the tree where it is.</summary>
