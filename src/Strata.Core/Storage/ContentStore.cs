@@ -113,16 +113,26 @@ internal sealed class ContentStore
         }
     }
 
+    /// <summary>Stores a small document; a stored copy that bit rot changed is replaced by these bytes (they match the digest).</summary>
     public Descriptor Put(string mediaType, ReadOnlySpan<byte> data)
     {
         var desc = Descriptor.For(mediaType, data);
-        if (!Exists(desc.Digest))
+        if (!Holds(desc.Digest, data))
         {
             using var w = OpenWriter(desc.Digest, desc.Size);
             w.Write(data);
             w.Commit();
         }
         return desc;
+    }
+
+    private bool Holds(Digest digest, ReadOnlySpan<byte> data)
+    {
+        if (GetSize(digest) != data.Length) return false;
+        using var s = OpenRead(digest);
+        var stored = new byte[data.Length];
+        s.ReadExactly(stored);
+        return data.SequenceEqual(stored);
     }
 
     /// <summary>Copies a stream into the store, verified against the expected digest and size when given.</summary>
