@@ -44,7 +44,7 @@ internal static class TreeIndex
         var items = new List<Item>();
         Walk(tree, "", items, new Dictionary<(uint, uint, ulong), string>(), cancellationToken);
         Parallel.ForEach(items, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
-            item => item.Digest = NodeDigest(item.Node, item.Node.RawStat.IsRegular ? FileHash.Sha256(item.Node.FullPath) : null));
+            item => item.Digest = NodeDigest(item.Node, item.Node.RawStat.IsRegular ? FileHash.Sha256(item.Node.FullPath, (long)item.Node.RawStat.Size) : null));
         var output = new ArrayBufferWriter<byte>(items.Count * 96);
         foreach (var item in items) WriteEntry(output, item.Path, item.Digest!, item.Link);
         var bytes = output.WrittenSpan.ToArray();

@@ -53,7 +53,7 @@ internal sealed class LayerVerifier
             return;
         }
         // Nothing to stream (an empty file, or a rootless form's stand-in for a device): checked now.
-        var content = !file ? null : node.RawStat.Size == 0 ? SHA256.HashData(ReadOnlySpan<byte>.Empty) : FileHash.Sha256(node.FullPath);
+        var content = !file ? null : node.RawStat.Size == 0 ? SHA256.HashData(ReadOnlySpan<byte>.Empty) : FileHash.Sha256(node.FullPath, (long)node.RawStat.Size);
         Compare(layer.Record, e.Path, TreeIndex.NodeDigest(node, content), expected.Node);
     }
 
