@@ -128,10 +128,23 @@ public class LayerCheckTests
             StrataCli.Run(root, "--driver", driver, "image", "umount", $"localhost/committed-{driver}:1").Ok();
             StrataCli.Run(root, "--driver", driver, "export", "-o", tmp.Combine(name + ".tar"), "on-" + driver).Ok();
         }
+        // Every kind of object a layer holds (xattrs, capabilities, devices, hard links, sparse files, opaque
+        // directories, whiteouts across layers), each file copied up and written through both unions.
+        var sink = StrataCli.Run(root, "load", "-q", "-i", SampleImages.Get("kitchensink").LayoutDir).Ok().Stdout.Trim();
+        foreach (var driver in new[] { "overlay", "fuse" })
+        {
+            StrataCli.Run(root, "--driver", driver, "create", "--name", "k-" + driver, sink).Ok();
+            var merged = StrataCli.Run(root, "--driver", driver, "mount", "k-" + driver).Ok().Stdout.Trim();
+            Tool.Run("bash", "-c", "find \"$1\" -type f -exec sh -c 'cat \"$1\" >/dev/null; echo x >> \"$1\"' _ {} \\;", "append", merged);
+            StrataCli.Run(root, "--driver", driver, "umount", "k-" + driver).Ok();
+            StrataCli.Run(root, "--driver", driver, "export", "-o", tmp.Combine($"k-{driver}.tar"), "k-" + driver).Ok();
+            StrataCli.Run(root, "--driver", driver, "commit", "-q", "k-" + driver, $"localhost/sink-{driver}:1").Ok();
+            StrataCli.Run(root, "--driver", driver, "create", "--name", "k2-" + driver, $"localhost/sink-{driver}:1").Ok();
+            StrataCli.Run(root, "--driver", driver, "export", "-o", tmp.Combine($"k2-{driver}.tar"), "k2-" + driver).Ok();
+        }
         var check = StrataCli.Run(root, "system", "check");
         Assert.True(check.ExitCode == 0, check.Stdout + check.Stderr);
         Assert.Equal("no problems found", check.Stdout.Trim());
-        Assert.Equal(3, StoreLayout.LayerDirs(root).Count);
     }
 
     [Fact]
