@@ -71,6 +71,35 @@ public class LayerCheckTests
     }
 
     [Fact]
+    public void RepairTakesADamagedBaseLayerWithTheLayersOnItUnlessAnImageMountUsesThem()
+    {
+        Requires.Root();
+        Requires.Overlay();
+        using var tmp = new TempDir("layer-check-stack");
+        var root = tmp.CreateDirectory("root");
+        var id = StrataCli.Run(root, "--driver", "overlay", "load", "-q", "-i", SampleImages.Get("kitchensink").LayoutDir).Ok().Stdout.Trim();
+        var view = StrataCli.Run(root, "image", "mount", id).Ok().Stdout.Trim();
+        var expected = File.ReadAllBytes(Path.Combine(view, "files", "random-1m"));
+        Assert.True(StoreLayout.LayerDirs(root).Count > 1);
+        // The base layer: the one whose tree holds files/random-1m.
+        var baseLayer = Assert.Single(StoreLayout.LayerDirs(root), d => File.Exists(Path.Combine(d, "diff", "files", "random-1m")));
+        FlipByte(tmp, Path.Combine(baseLayer, "diff", "files", "random-1m"), 4096);
+
+        var blocked = StrataCli.Run(root, "system", "check", "--repair");
+        Assert.Equal(1, blocked.ExitCode);
+        Assert.Contains("(first at /files/random-1m); in use by a mount of image", blocked.Stdout);
+        StrataCli.Run(root, "image", "umount", id).Ok();
+        StrataCli.Run(root, "system", "check", "--repair").Ok();
+        Assert.Empty(StoreLayout.LayerDirs(root)); // the layers on it went with it
+        Assert.Equal("no problems found", StrataCli.Run(root, "system", "check").Ok().Stdout.Trim());
+
+        view = StrataCli.Run(root, "image", "mount", id).Ok().Stdout.Trim();
+        Assert.Equal(expected, File.ReadAllBytes(Path.Combine(view, "files", "random-1m")));
+        StrataCli.Run(root, "image", "umount", id).Ok();
+        Assert.Equal("no problems found", StrataCli.Run(root, "system", "check").Ok().Stdout.Trim());
+    }
+
+    [Fact]
     public void ALayerFromBeforeRecordsIsRecordedByTheFirstFullCheckAndADamagedRecordIsWrittenAgain()
     {
         using var tmp = new TempDir("layer-check-legacy");
