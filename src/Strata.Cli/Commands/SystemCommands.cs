@@ -9,9 +9,9 @@ public static class SystemCommands
     public static Command System()
     {
         var repair = new Option<bool>("--repair", "-r") { Description = "Remove what is damaged and cannot be rebuilt" };
-        var quick = new Option<bool>("--quick", "-q") { Description = "Skip hashing every blob: metadata against the disk only" };
+        var quick = new Option<bool>("--quick", "-q") { Description = "Skip hashing blobs and unpacked layers: metadata against the disk only" };
         var format = new Option<string?>("--format") { Description = "table (default) or json" };
-        var check = new Command("check", "Check the store: every blob against its digest, the metadata against the disk") { repair, quick, format };
+        var check = new Command("check", "Check the store: every blob against its digest, every unpacked layer against what was unpacked, the metadata against the disk") { repair, quick, format };
         check.SetAction(Cli.WithEngine(async (p, engine, ct) =>
         {
             var report = await engine.CheckAsync(p.GetValue(repair), p.GetValue(quick), ct);

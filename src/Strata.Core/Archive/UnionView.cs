@@ -3,8 +3,8 @@ using static Strata.Native.Libc;
 
 namespace Strata.Archive;
 
-/// <summary>One visible object of a union: where it lives (its topmost copy) and that copy's lstat.</summary>
-internal sealed record UnionEntry(string Path, string Source, Statx Stat);
+/// <summary>One visible object of a union: where it lives (its topmost copy, in layer <paramref name="Layer"/>, top first) and that copy's lstat.</summary>
+internal sealed record UnionEntry(string Path, string Source, Statx Stat, int Layer);
 
 /// <summary>
 /// The merged view of a layer stack without mounting anything, by overlayfs's rules: the topmost copy wins,
@@ -22,7 +22,7 @@ internal sealed class UnionView(IReadOnlyList<string> layersTopFirst, bool rootl
     public UnionEntry? Lookup(string path)
     {
         path = LayerPaths.CleanInRoot(path);
-        return _stack.Resolve(path) is { } found ? new UnionEntry(path, found.Full, Present(found.Full, found.Stat)) : null;
+        return _stack.Resolve(path) is { } found ? new UnionEntry(path, found.Full, Present(found.Full, found.Stat), found.Layer) : null;
     }
 
     /// <summary>The visible names in a directory, sorted; null when the path is not a directory of the union.</summary>

@@ -7,23 +7,36 @@ using Strata.Union;
 namespace Strata.Engine;
 
 /// <summary>
-/// podman system check: the store's content against its digests and its metadata against the disk, each problem one
-/// line; with repair, what is damaged and cannot be rebuilt goes (a damaged blob, an image that lost one, a layer row
-/// without files, which the next create or pull unpacks again, files and rows nothing names). Runs with the store lock
-/// exclusive, so nothing in flight looks half-made.
+/// podman system check: the store's content against its digests, unpacked layers against what was unpacked, and its
+/// metadata against the disk, each problem one line; with repair, what is damaged and cannot be rebuilt goes (a damaged
+/// blob, an image that lost one, a damaged layer or one whose row has no files, which the next create or pull unpacks
+/// again, files and rows nothing names). Runs with the store lock shared (exclusive to repair), so operations go on
+/// beside it but no collection removes what it is checking; what a live process is still making is not reported.
 /// </summary>
-internal sealed class StoreCheck(StrataStore store, ContainerStore containers, bool repair, bool quick)
+internal sealed partial class StoreCheck(StrataStore store, ContainerStore containers, bool repair, bool quick)
 {
     private readonly List<StoreProblem> _problems = [];
     private readonly List<Digest> _removedImages = [];
 
     public CheckReport Run(CancellationToken cancellationToken)
     {
-        using var exclusive = StoreLock.Exclusive(store);
-        var damaged = CheckBlobs(cancellationToken);
-        CheckImages(damaged);
-        CheckSnapshots();
-        CheckContainers();
+        // Shared while it only looks: operations go on beside it (taking their leases), and no collection removes
+        // what it is checking midway; exclusive when it repairs.
+        using var storeLock = repair ? StoreLock.Exclusive(store) : StoreLock.Shared(store);
+        var walks = StartWalks(cancellationToken);
+        try
+        {
+            CheckImages(CheckBlobs(cancellationToken));
+            CheckSnapshots();
+            CheckLayers(walks);
+            CheckContainers();
+        }
+        catch
+        {
+            // Nothing outlives the lock: the walks (told of a cancel by the same token) end first.
+            walks?.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Wait(CancellationToken.None);
+            throw;
+        }
         return new CheckReport(_problems, _removedImages);
     }
 
@@ -32,17 +45,18 @@ internal sealed class StoreCheck(StrataStore store, ContainerStore containers, b
     /// <summary>Every blob hashed against its name (quick: only that it is there and readable).</summary>
     private HashSet<Digest> CheckBlobs(CancellationToken cancellationToken)
     {
-        var damaged = new HashSet<Digest>();
-        if (quick) return damaged;
-        foreach (var d in store.Content.List())
+        if (quick) return [];
+        // In parallel, bounded by the CPUs: one large blob is hashed at one core's speed, many reach the disk's.
+        var all = store.Content.List().OrderByDescending(d => store.Content.GetSize(d) ?? 0).ToList(); // largest first: no long tail
+        var damaged = new System.Collections.Concurrent.ConcurrentDictionary<Digest, bool>();
+        Parallel.ForEach(all, new ParallelOptions { MaxDegreeOfParallelism = Environment.ProcessorCount, CancellationToken = cancellationToken },
+            d => { if (store.Content.Rehash(d) != d) damaged[d] = true; });
+        foreach (var d in all.Where(damaged.ContainsKey))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            if (store.Content.Rehash(d) == d) continue;
-            damaged.Add(d);
             if (repair) store.Content.Delete(d);
             Report($"blob {d}", "its content does not match its digest", repair);
         }
-        return damaged;
+        return damaged.Keys.ToHashSet();
     }
 
     /// <summary>Every image's manifest, config and layer blobs present and whole.</summary>

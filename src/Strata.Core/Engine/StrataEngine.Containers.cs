@@ -78,7 +78,10 @@ public sealed partial class StrataEngine
             await StreamPump.WriteAsync(stream => containers.Export(c, stream), output, cancellationToken).ConfigureAwait(false);
         });
 
-    /// <summary>docker export -o: as <see cref="ExportToStreamAsync"/>, into a file made only once the container is found and never seen half-written.</summary>
+    /// <summary>
+    /// docker export -o: as <see cref="ExportToStreamAsync"/>, into a file made only once the container is found and
+    /// named only once whole (a layer file that proves damaged midway leaves nothing).
+    /// </summary>
     public Task ExportAsync(string container, string path, CancellationToken cancellationToken = default) =>
         WithContainerToRead(container, (_, containers, c) =>
         {

@@ -138,8 +138,9 @@ public sealed partial class StrataEngine
         }, cancellationToken);
 
     /// <summary>
-    /// podman system check: verifies every blob against its digest (not with <paramref name="quick"/>) and the
-    /// metadata against the disk; with <paramref name="repair"/> removes what is damaged and cannot be rebuilt.
+    /// podman system check: verifies every blob against its digest and every unpacked layer against what was unpacked
+    /// (neither with <paramref name="quick"/>) and the metadata against the disk; with <paramref name="repair"/> removes
+    /// what is damaged and cannot be rebuilt (a removed layer is unpacked again from its blob when next needed).
     /// </summary>
     public Task<CheckReport> CheckAsync(bool repair = false, bool quick = false, CancellationToken cancellationToken = default) =>
         WithStore(store =>

@@ -57,6 +57,15 @@ internal static partial class Libc
         return st;
     }
 
+    /// <summary>stat (links followed); false when the path does not exist.</summary>
+    public static bool TryStat(string path, out Statx st)
+    {
+        if (StatxRaw(AT_FDCWD, path, 0, STATX_BASIC_STATS, out st) == 0) return true;
+        int errno = LastErrno;
+        if (errno is Errno.ENOENT or Errno.ENOTDIR) return false;
+        throw new ErrnoException(errno, "statx", path);
+    }
+
     /// <summary>lstat relative to a directory fd; false when the path does not exist.</summary>
     public static bool TryLstatAt(int dirfd, string path, out Statx st)
     {

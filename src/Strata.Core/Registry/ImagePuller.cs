@@ -60,7 +60,11 @@ internal sealed class ImagePuller(StrataStore store, LayerStore? layers, Registr
 
     private async Task<byte[]> ConfigAsync(RemoteRepository repo, Descriptor desc, CancellationToken cancellationToken)
     {
-        if (store.Content.Exists(desc.Digest)) return store.Content.ReadAll(desc.Digest);
+        if (store.Content.Exists(desc.Digest))
+        {
+            try { return store.Content.ReadAll(desc.Digest); }
+            catch (DigestMismatchException) { store.Content.Delete(desc.Digest); } // bit rot: fetched again below
+        }
         progress.Begin(desc, "config");
         var raw = await repo.GetSmallBlobAsync(desc, cancellationToken).ConfigureAwait(false);
         store.Content.Put(desc.MediaType, raw);
@@ -79,13 +83,9 @@ internal sealed class ImagePuller(StrataStore store, LayerStore? layers, Registr
         {
             var layer = manifest.Layers[i];
             progress.Begin(layer, "blob");
-            if (store.Content.Exists(layer.Digest) || !started.Add(layer.Digest))
+            if (!started.Add(layer.Digest))
             {
-                // A blob the store has (or that this image lists twice) is not fetched again.
-                if (store.Content.GetSize(layer.Digest) is { } have && have != layer.Size)
-                    throw StrataException.Invalid($"blob {layer.Digest.Short} is {have} bytes in the store, the manifest says {layer.Size}");
-                downloads[i] = Task.CompletedTask;
-                if (store.Content.Exists(layer.Digest)) progress.Status(layer.Digest, "Already exists", final: layers is null);
+                downloads[i] = Task.CompletedTask; // listed twice: the first fetches it
                 continue;
             }
             downloads[i] = Task.Run(async () =>
@@ -93,6 +93,20 @@ internal sealed class ImagePuller(StrataStore store, LayerStore? layers, Registr
                 await slots.WaitAsync(cts.Token).ConfigureAwait(false);
                 try
                 {
+                    // A blob the store has is re-hashed, as load does: one bit rot damaged is fetched again, not kept.
+                    if (store.Content.Exists(layer.Digest))
+                    {
+                        if (store.Content.Rehash(layer.Digest) == layer.Digest)
+                        {
+                            // Whole: a manifest that gives another size is wrong, and must not cost the store a good blob.
+                            if (store.Content.GetSize(layer.Digest) is { } have && have != layer.Size)
+                                throw StrataException.Invalid($"blob {layer.Digest.Short} is {have} bytes in the store, the manifest says {layer.Size}");
+                            progress.Status(layer.Digest, "Already exists", final: layers is null);
+                            return;
+                        }
+                        store.Content.Delete(layer.Digest);
+                        progress.Status(layer.Digest, "Damaged in the store: downloading it again");
+                    }
                     await BlobDownloader.DownloadAsync(repo, layer, store.Content, progress, cts.Token).ConfigureAwait(false);
                     progress.Status(layer.Digest, layers is null ? "Download complete" : "Downloaded", final: layers is null);
                 }

@@ -11,7 +11,7 @@ namespace Strata.Snapshots;
 /// The process making or removing a directory holds its <see cref="IO.OwnerLock"/>, and an active snapshot's until it
 /// is committed, removed or released: a directory or unpack no live process holds is a crash's, and goes at once.
 /// </summary>
-internal abstract class DirectorySnapshotter : ISnapshotter
+internal abstract partial class DirectorySnapshotter : ISnapshotter
 {
     private readonly Dictionary<string, Microsoft.Win32.SafeHandles.SafeFileHandle> _held = new(StringComparer.Ordinal);
 
@@ -136,7 +136,8 @@ internal abstract class DirectorySnapshotter : ISnapshotter
         if (active.State != SnapshotState.Active) throw new StrataException(ErrorKind.FailedPrecondition, $"snapshot {key} is not active");
         if (Store.Snapshots.Get(name) is not null) throw Taken(name);
         var (size, inodes) = TreeUsage.Of(TreeOf(active));
-        if (!Store.Snapshots.Commit(key, name, size, inodes)) throw Taken(name);
+        var tree = RecordTree(active);
+        if (!Store.Snapshots.Commit(key, name, size, inodes, tree)) throw Taken(name);
         OnCommitted(active);
         Release(key);
     }

@@ -14,8 +14,14 @@ internal sealed class VfsSnapshotter(StrataStore store) : DirectorySnapshotter(s
     protected override void Populate(string dir, IReadOnlyList<SnapshotRecord> parents)
     {
         var tree = Path.Combine(dir, "diff");
-        if (parents.Count > 0) TreeCopy.Copy(TreeOf(parents[0]), tree);
-        else Directory.CreateDirectory(tree);
+        if (parents.Count == 0)
+        {
+            Directory.CreateDirectory(tree);
+            return;
+        }
+        // The copy reads every byte of the parent: checked against its record as it goes, so damage is refused, not copied.
+        var check = parents[0].Tree is null ? null : RecordCheck.For(this, parents[0]);
+        TreeCopy.Copy(TreeOf(parents[0]), tree, check is null ? null : check.Check);
     }
 
     protected override IReadOnlyList<MountSpec> MountsOf(IReadOnlyList<SnapshotRecord> chain) => chain[0].State switch

@@ -131,16 +131,26 @@ internal sealed class ContentStore
         }
     }
 
+    /// <summary>Stores a small document; a stored copy that bit rot changed is replaced by these bytes (they match the digest).</summary>
     public Descriptor Put(string mediaType, ReadOnlySpan<byte> data)
     {
         var desc = Descriptor.For(mediaType, data);
-        if (!Exists(desc.Digest))
+        if (!Holds(desc.Digest, data))
         {
             using var w = OpenWriter(desc.Digest, desc.Size);
             w.Write(data);
             w.Commit();
         }
         return desc;
+    }
+
+    private bool Holds(Digest digest, ReadOnlySpan<byte> data)
+    {
+        if (GetSize(digest) != data.Length) return false;
+        using var s = OpenRead(digest);
+        var stored = new byte[data.Length];
+        s.ReadExactly(stored);
+        return data.SequenceEqual(stored);
     }
 
     /// <summary>Copies a stream into the store, verified against the expected digest and size when given.</summary>
@@ -159,8 +169,8 @@ internal sealed class ContentStore
     /// <summary>Hashes a stored blob: what its bytes' digest is (bit rot shows as another digest than its name).</summary>
     public Digest Rehash(Digest digest)
     {
-        using var blob = OpenRead(digest);
-        return Digest.Parse("sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(blob)));
+        using var blob = (FileStream)OpenRead(digest);
+        return Digest.Parse("sha256:" + Convert.ToHexStringLower(IO.FileHash.Sha256(blob.SafeFileHandle)));
     }
 
     /// <summary>Throws a digest mismatch when a stored blob's bytes are not what its name says.</summary>

@@ -80,6 +80,12 @@ internal static class MetadataSchema
                 """, tx);
         }
         if (version < 5) MigrateToSnapshots(db, tx, root, m => refsOf(m)?.TopChain?.ToString());
+        if (version < 6)
+        {
+            // The digest of a committed snapshot's tree record (Snapshots/TreeIndex), so a check finds bit rot in
+            // unpacked layers; null for layers committed before, which the first full check records.
+            db.Execute("ALTER TABLE snapshots ADD COLUMN tree TEXT;", tx);
+        }
         if (version < 7) AddRefsAndLeases(db, tx, refsOf);
         if (version > Version)
             throw new StrataException(ErrorKind.FailedPrecondition,

@@ -16,12 +16,14 @@ internal enum SnapshotState
 /// <param name="Link">overlay: its short name under overlay/l/ (mount options stay short); null otherwise.</param>
 /// <param name="Size">Bytes, measured at commit; null until then.</param>
 /// <param name="Inodes">Files and directories, counted at commit; null until then.</param>
-internal sealed record SnapshotRecord(string Key, string? Parent, SnapshotState State, string? Dir, string? Link, long? Size, long? Inodes, DateTimeOffset Created);
+/// <param name="Tree">The digest of its tree's record, made at commit (null until then, or for a layer committed before schema 6).</param>
+internal sealed record SnapshotRecord(string Key, string? Parent, SnapshotState State, string? Dir, string? Link, long? Size, long? Inodes, DateTimeOffset Created,
+    string? Tree = null);
 
 /// <summary>The snapshots table: layers (committed, keyed by ChainID), containers' and unpacks' writable layers, views.</summary>
 internal sealed class SnapshotRecords(MetadataDb db)
 {
-    private const string Columns = "key, parent, state, dir, link, size, inodes, created";
+    private const string Columns = "key, parent, state, dir, link, size, inodes, created, tree";
 
     public SnapshotRecord? Get(string key) => Query("WHERE key = $p", key).FirstOrDefault();
 
@@ -45,9 +47,9 @@ internal sealed class SnapshotRecords(MetadataDb db)
     {
         try
         {
-            db.Execute($"INSERT INTO snapshots({Columns}) VALUES ($k, $p, $s, $d, $l, $z, $i, $c)", null,
+            db.Execute($"INSERT INTO snapshots({Columns}) VALUES ($k, $p, $s, $d, $l, $z, $i, $c, $t)", null,
                 ("$k", s.Key), ("$p", s.Parent), ("$s", (long)s.State), ("$d", s.Dir), ("$l", s.Link), ("$z", s.Size), ("$i", s.Inodes),
-                ("$c", s.Created.ToString("O", CultureInfo.InvariantCulture)));
+                ("$c", s.Created.ToString("O", CultureInfo.InvariantCulture)), ("$t", s.Tree));
             return true;
         }
         catch (SqliteException e) when (e.SqliteErrorCode == 19)
@@ -57,18 +59,22 @@ internal sealed class SnapshotRecords(MetadataDb db)
     }
 
     /// <summary>Renames an active snapshot to a committed one; false when the name is taken.</summary>
-    public bool Commit(string key, string name, long size, long inodes)
+    public bool Commit(string key, string name, long size, long inodes, string? tree)
     {
         try
         {
-            return db.Execute("UPDATE snapshots SET key = $n, state = $s, size = $z, inodes = $i WHERE key = $k AND state = $a", null,
-                ("$n", name), ("$s", (long)SnapshotState.Committed), ("$z", size), ("$i", inodes), ("$k", key), ("$a", (long)SnapshotState.Active)) > 0;
+            return db.Execute("UPDATE snapshots SET key = $n, state = $s, size = $z, inodes = $i, tree = $t WHERE key = $k AND state = $a", null,
+                ("$n", name), ("$s", (long)SnapshotState.Committed), ("$z", size), ("$i", inodes), ("$t", tree), ("$k", key), ("$a", (long)SnapshotState.Active)) > 0;
         }
         catch (SqliteException e) when (e.SqliteErrorCode == 19)
         {
             return false;
         }
     }
+
+    /// <summary>Records a committed snapshot's tree digest where none was (a layer committed before schema 6).</summary>
+    public void SetTree(string key, string tree) =>
+        db.Execute("UPDATE snapshots SET tree = $t WHERE key = $k AND tree IS NULL", null, ("$t", tree), ("$k", key));
 
     public void Delete(string key) => db.Execute("DELETE FROM snapshots WHERE key = $k", null, ("$k", key));
 
@@ -85,7 +91,7 @@ internal sealed class SnapshotRecords(MetadataDb db)
         while (r.Read())
             list.Add(new SnapshotRecord(r.GetString(0), r.IsDBNull(1) ? null : r.GetString(1), (SnapshotState)r.GetInt64(2),
                 r.IsDBNull(3) ? null : r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4), r.IsDBNull(5) ? null : r.GetInt64(5),
-                r.IsDBNull(6) ? null : r.GetInt64(6), DateTimeOffset.Parse(r.GetString(7), CultureInfo.InvariantCulture)));
+                r.IsDBNull(6) ? null : r.GetInt64(6), DateTimeOffset.Parse(r.GetString(7), CultureInfo.InvariantCulture), r.IsDBNull(8) ? null : r.GetString(8)));
         return list;
     }
 }

@@ -135,11 +135,13 @@ internal sealed class ContainerStore
     /// <summary>Mounted by a FUSE daemon that died: left so only where the sweep could not run (a read-only store).</summary>
     public bool IsMountDead(Container c) => _mounts is not null && Fuse.FuseMount.IsDead(c.MergedDir);
 
-    /// <summary>docker export: the flattened merged filesystem as a tar.</summary>
+    /// <summary>docker export: the flattened merged filesystem as a tar, what comes from the image's layers verified as it streams.</summary>
     public void Export(Container c, Stream output)
     {
+        var mounts = Snapshotter.Mounts(c.Id);
+        var verifier = LayerVerifier.For(_store, Snapshotter, Snapshotter.Stat(c.Id)?.Parent, SnapshotMounts.Layers(mounts));
         using var tar = new Archive.Tar.TarWriter(output, leaveOpen: true);
-        foreach (var entry in UnionExport.Entries(View(c))) tar.Write(entry, entry.Data);
+        foreach (var entry in UnionExport.Entries(SnapshotMounts.Reader(mounts, Rootless), verifier is null ? null : verifier.Check)) tar.Write(entry, entry.Data);
     }
 
     /// <summary>The merged view's path: mounted, or (a bind with no mounter) the tree where it is.</summary>

@@ -10,13 +10,22 @@ namespace Strata.Archive.Changes;
 /// </summary>
 internal static class DirectoryDiffer
 {
-    public static IEnumerable<TarEntry> Diff(string? lowerRoot, string upperRoot)
+    /// <param name="lowerRoot">The tree before, or null.</param>
+    /// <param name="upperRoot">The tree after.</param>
+    /// <param name="check">Told of each entry read from the upper tree (its path, node and entry) before it is handed
+    /// on: may refuse it, or wrap its data to verify the bytes as they are read.</param>
+    public static IEnumerable<TarEntry> Diff(string? lowerRoot, string upperRoot, Action<string, FileNode, TarEntry>? check = null)
     {
         var upper = FileNode.TryRead(Path.GetFullPath(upperRoot));
         if (upper is null || !upper.IsDirectory) throw StrataException.NotFound($"not a directory: {upperRoot}");
         var lower = lowerRoot is null ? null : FileNode.TryRead(Path.GetFullPath(lowerRoot));
         if (lowerRoot is not null && (lower is null || !lower.IsDirectory)) throw StrataException.NotFound($"not a directory: {lowerRoot}");
-        return HardLinkTracker.Emit(Walk(lower, upper, ""));
+        var walk = Walk(lower, upper, "");
+        return HardLinkTracker.Emit(check is null ? walk : walk.Select(item =>
+        {
+            if (item.Item1 is { } node) check(item.Item2.Name, node, item.Item2);
+            return item;
+        }));
     }
 
     internal static bool KeepXattr(string name) => !OverlayFormat.IsOverlayXattr(name);
