@@ -49,14 +49,17 @@ public class AdvisoryLockTests
     }
 
     [Fact]
-    public void AnIngestFileBeingWrittenCarriesNoFlock()
+    public void AnIngestFileIsHeldOnlyByItsWritersOwnLockAndTheFinishedBlobByNone()
     {
         using var tmp = new TempDir();
         var content = ContentStore.Open(tmp.Path);
         using var writer = content.OpenWriter();
         writer.Write("partial"u8);
-        // Strata's flocks on ingest files (resumable partials, the sweep) must be its own, not .NET's.
-        using var probe = Libc.OpenForLocking(writer.TempPath, create: false, FileAccess.Read);
-        Assert.True(Libc.Lock(probe, exclusive: true, wait: false, writer.TempPath), "the writer's open holds an flock");
+        // Held on purpose while written (IO.OwnerLock: a sweep tells a live writer's file from a killed one's)...
+        Assert.True(Strata.IO.OwnerLock.IsHeld(writer.TempPath), "a sweep would take the file of a live writer");
+        var (digest, _) = writer.Commit();
+        // ...and by nothing once it is a blob: no lock of .NET's or Strata's outlives the writer on content others read.
+        using var probe = Libc.OpenForLocking(content.BlobPath(digest), create: false, FileAccess.Read);
+        Assert.True(Libc.Lock(probe, exclusive: true, wait: false, "the blob"), "the finished blob still carries an flock");
     }
 }
