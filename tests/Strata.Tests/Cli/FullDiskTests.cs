@@ -153,15 +153,23 @@ public class FullDiskTests
         StrataCli.RunEnv(root, env, "push", "docker.io/strata-test/busybox:latest", destination).Ok();
         Tool.Run("skopeo", "inspect", "--tls-verify=false", $"docker://{destination}");
     }
+
+    /// <summary>A vfs store on <paramref name="fs"/> with busybox, kitchensink and a container "c" of busybox.</summary>
+    private static (string Root, string Kitchensink) TwoImagesAndAContainer(SmallFileSystem fs)
+    {
+        var root = Path.Combine(fs.Path, "store");
+        StrataCli.Run(root, "--driver", "vfs", "load", "-q", "-i", SampleImages.Get("busybox").DockerArchive).Ok();
+        var kitchensink = StrataCli.Run(root, "load", "-q", "-i", SampleImages.Get("kitchensink").OciArchive).Ok().Stdout.Trim();
+        StrataCli.Run(root, "create", "--name", "c", "docker.io/strata-test/busybox:latest").Ok();
+        return (root, kitchensink);
+    }
+
     [Fact]
     public void WithNoByteFreeTheReadVerbsWorkAndRmiAndPruneFreeSpace()
     {
         using var tmp = new TempDir();
         using var fs = new SmallFileSystem(tmp, 24 << 20);
-        var root = Path.Combine(fs.Path, "store");
-        StrataCli.Run(root, "--driver", "vfs", "load", "-q", "-i", SampleImages.Get("busybox").DockerArchive).Ok();
-        var kitchensink = StrataCli.Run(root, "load", "-q", "-i", SampleImages.Get("kitchensink").OciArchive).Ok().Stdout.Trim();
-        StrataCli.Run(root, "create", "--name", "c", "docker.io/strata-test/busybox:latest").Ok();
+        var (root, kitchensink) = TwoImagesAndAContainer(fs);
         fs.Fill();
         Assert.True(fs.Available < 4096, $"{fs.Available} bytes still free");
 
@@ -189,10 +197,7 @@ public class FullDiskTests
     {
         using var tmp = new TempDir();
         using var fs = new SmallFileSystem(tmp, 24 << 20);
-        var root = Path.Combine(fs.Path, "store");
-        StrataCli.Run(root, "--driver", "vfs", "load", "-q", "-i", SampleImages.Get("busybox").DockerArchive).Ok();
-        var kitchensink = StrataCli.Run(root, "load", "-q", "-i", SampleImages.Get("kitchensink").OciArchive).Ok().Stdout.Trim();
-        StrataCli.Run(root, "create", "--name", "c", "docker.io/strata-test/busybox:latest").Ok();
+        var (root, kitchensink) = TwoImagesAndAContainer(fs);
         // A store made before the reserve, or whose reserve an earlier full disk used up.
         File.Delete(Path.Combine(root, "reserve"));
         fs.Fill();
