@@ -33,13 +33,19 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
 
         /// <summary>The file last shown for it (device, inode): other names of one file are other nodes.</summary>
         public (uint, uint, ulong) File { get; set; }
+
+        /// <summary>A directory's readdir offsets: each name keeps the one it was first listed with (see <see cref="ReadDir"/>).</summary>
+        public Dictionary<string, long>? Cookies { get; set; }
     }
 
-    /// <summary>An open directory's listing, taken at its first readdir (see <see cref="ReadDir"/>).</summary>
+    /// <summary>An open directory's listing, taken at its first readdir, in offset order (see <see cref="ReadDir"/>).</summary>
     private sealed class DirSnapshot
     {
-        public List<(string Name, uint Type)>? Entries { get; set; }
+        public List<(string Name, uint Type, long Offset)>? Entries { get; set; }
     }
+
+    /// <summary>The offsets of ".", "..", and the first name.</summary>
+    private const long DotOffset = 1, DotDotOffset = 2, FirstNameOffset = 3;
 
     private readonly bool _rootless;
     private readonly bool _userMarkers; // also: .wh. files in layers are whiteouts (see LayerStack)
@@ -285,29 +291,32 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
         }
     }
 
+    /// <remarks>
+    /// The kernel keeps listings in its directory cache (FOPEN_CACHE_DIR), filled by whichever open reads first, and
+    /// a reader that runs past the cache goes on with its own open at the last offset it got. So an offset must mean
+    /// the same to every open: each name of a directory gets one when first listed, higher than any before, and a
+    /// read from an offset returns the names above it. Entries made since an open's listing come after the old ones,
+    /// and no name is ever listed twice (an index into each open's listing would repeat or skip names).
+    /// </remarks>
     public int ReadDir(ulong node, ulong fh, long offset, bool plus, ref DirentBuffer output)
     {
         if (!_dirs.TryGetValue(fh, out var open)) return Errno.EBADF;
-        // The kernel keeps listings in its directory cache (FOPEN_CACHE_DIR) and drops them when it changes the
-        // directory; it marks the cache before asking for offset 0, so a listing taken here, not at opendir, is never
+        // The kernel marks its cache before asking for offset 0, so a listing taken here, not at opendir, is never
         // older than that mark (taken at opendir, one could miss a change made between the two).
         if (offset == 0 || open.Entries is null)
         {
-            lock (_lock) open.Entries = NodeOf(node) is { } dir ? List(dir.Path) ?? [] : [];
+            lock (_lock) open.Entries = NodeOf(node) is { } dir ? WithOffsets(dir, List(dir.Path) ?? []) : [];
         }
-        var snapshot = open;
-        // Offsets: 0 = ".", 1 = "..", 2 + i = entry i.
-        for (long i = offset; i < snapshot.Entries!.Count + 2; i++)
+        if (offset < DotOffset && !output.Add(".", RootId, S_IFDIR >> 12, DotOffset, plus ? default(EntryOut) : null)) return 0;
+        if (offset < DotDotOffset && !output.Add("..", RootId, S_IFDIR >> 12, DotDotOffset, plus ? default(EntryOut) : null)) return 0;
+        var entries = open.Entries!;
+        int first = FirstAbove(entries, offset);
+        for (int i = first; i < entries.Count; i++)
         {
-            if (i < 2)
-            {
-                if (!output.Add(i == 0 ? "." : "..", RootId, S_IFDIR >> 12, i + 1, plus ? default(EntryOut) : null)) break;
-                continue;
-            }
-            var (name, type) = snapshot.Entries![(int)(i - 2)];
+            var (name, type, at) = entries[i];
             if (!plus)
             {
-                if (!output.Add(name, 0xffffffff, type >> 12, i + 1)) break;
+                if (!output.Add(name, 0xffffffff, type >> 12, at)) break;
                 continue;
             }
             lock (_lock)
@@ -321,10 +330,37 @@ internal sealed partial class UnionFileSystem : IFuseFileSystem, IDisposable
                     if (!output.Fits(name, plus: true)) break;
                     entry = Entry(Remember(path), found.Full, found.Stat);
                 }
-                if (!output.Add(name, entry.NodeId == 0 ? 0xffffffff : entry.NodeId, type >> 12, i + 1, entry)) break;
+                if (!output.Add(name, entry.NodeId == 0 ? 0xffffffff : entry.NodeId, type >> 12, at, entry)) break;
             }
         }
         return 0;
+    }
+
+    /// <summary>A listing in offset order, names new to the directory given the next offsets. Caller holds the lock.</summary>
+    private static List<(string Name, uint Type, long Offset)> WithOffsets(Node dir, List<(string Name, uint Type)> names)
+    {
+        var cookies = dir.Cookies ??= new Dictionary<string, long>(StringComparer.Ordinal);
+        var result = new List<(string Name, uint Type, long Offset)>(names.Count);
+        foreach (var (name, type) in names)
+        {
+            if (!cookies.TryGetValue(name, out var at)) cookies[name] = at = FirstNameOffset + cookies.Count;
+            result.Add((name, type, at));
+        }
+        result.Sort((a, b) => a.Offset.CompareTo(b.Offset));
+        return result;
+    }
+
+    /// <summary>The index of the first entry whose offset is above <paramref name="offset"/> (entries in offset order).</summary>
+    private static int FirstAbove(List<(string Name, uint Type, long Offset)> entries, long offset)
+    {
+        int lo = 0, hi = entries.Count;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            if (entries[mid].Offset <= offset) lo = mid + 1;
+            else hi = mid;
+        }
+        return lo;
     }
 
     public void ReleaseDir(ulong fh) => _dirs.TryRemove(fh, out _);

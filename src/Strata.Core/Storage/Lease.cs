@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using Microsoft.Data.Sqlite;
-using Strata.Native;
 
 namespace Strata.Storage;
 
@@ -42,18 +41,23 @@ internal sealed class Lease : IDisposable
 
     public static Lease Acquire(StrataStore store)
     {
-        var id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
-        var dir = Directory(store.Root);
-        System.IO.Directory.CreateDirectory(dir);
-        var path = Path.Combine(dir, id);
-        // The file is locked before the row exists, so no collection ever sees the row of a live lease unlocked.
-        var file = Libc.OpenForLocking(path, create: true);
+        System.IO.Directory.CreateDirectory(Directory(store.Root));
+        // The file is locked before the row exists, so no collection ever sees the row of a live lease unlocked; made
+        // by OwnerLock, so a collection sweeping unnamed lease files never takes one between its create and its lock.
+        string id, path;
+        FileStream? file;
+        do
+        {
+            id = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+            path = Path.Combine(Directory(store.Root), id);
+            file = IO.OwnerLock.CreateFile(path);
+        }
+        while (file is null);
         // Its own connection, used under its gate: an operation holds things from several threads at once (a pull's
         // downloads), and the store's connection is its main thread's.
         MetadataDb? db = null;
         try
         {
-            Libc.Lock(file, exclusive: true, wait: false, path);
             db = store.OpenConnection();
             new LeaseRecords(db).Add(id);
             return new Lease(store, db, id, file, path);
@@ -136,35 +140,15 @@ internal sealed class Lease : IDisposable
         foreach (var id in Dead(store, rows))
         {
             store.Leases.Delete(id);
-            TryDelete(Path.Combine(dir, id));
+            IO.OwnerLock.TryRemoveAbandoned(Path.Combine(dir, id));
         }
         if (!System.IO.Directory.Exists(dir)) return;
         var named = rows.ToHashSet(StringComparer.Ordinal);
         foreach (var file in System.IO.Directory.EnumerateFiles(dir))
-            if (!named.Contains(Path.GetFileName(file)) && !IsLive(file)) TryDelete(file);
+            if (!named.Contains(Path.GetFileName(file))) IO.OwnerLock.TryRemoveAbandoned(file); // a crash before its row
     }
 
     /// <summary>The leases whose holders are gone, found without changing anything (what df counts as reclaimable).</summary>
     public static IReadOnlySet<string> Dead(StrataStore store, IReadOnlyList<string>? rows = null) =>
-        (rows ?? store.Leases.List()).Where(id => !IsLive(Path.Combine(Directory(store.Root), id))).ToHashSet(StringComparer.Ordinal);
-
-    /// <summary>Whether a process still holds the lease file's lock.</summary>
-    private static bool IsLive(string path)
-    {
-        try
-        {
-            using var file = Libc.OpenForLocking(path, create: false, FileAccess.Read);
-            return !Libc.Lock(file, exclusive: true, wait: false, path);
-        }
-        catch (FileNotFoundException)
-        {
-            return false;
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); }
-        catch (IOException) { }
-    }
+        (rows ?? store.Leases.List()).Where(id => !IO.OwnerLock.IsHeld(Path.Combine(Directory(store.Root), id))).ToHashSet(StringComparer.Ordinal);
 }
