@@ -41,11 +41,20 @@ internal static partial class Libc
     [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
     private static partial long Syscall(long number, int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, ref OpenHow how, nuint size);
 
-    /// <summary>openat2(2): resolve a path with the kernel's own scoping (RESOLVE_IN_ROOT keeps ".." and symlinks inside dirfd).</summary>
+    /// <summary>
+    /// openat2(2): resolve a path with the kernel's own scoping (RESOLVE_IN_ROOT keeps ".." and symlinks inside dirfd).
+    /// With RESOLVE_IN_ROOT or RESOLVE_BENEATH the kernel answers EAGAIN when a rename or mount anywhere on the system
+    /// raced the walk and it could not vouch for the result; the walk is then simply repeated (a bounded number of
+    /// times, as libpathrs does), so a busy machine never fails a layer.
+    /// </summary>
     public static int OpenAt2(int dirfd, string path, ulong flags, ulong resolve)
     {
         var how = new OpenHow { Flags = flags, Resolve = resolve };
-        return (int)Syscall(SYS_openat2, dirfd, path, ref how, (nuint)Marshal.SizeOf<OpenHow>());
+        for (int attempt = 0; ; attempt++)
+        {
+            int fd = (int)Syscall(SYS_openat2, dirfd, path, ref how, (nuint)Marshal.SizeOf<OpenHow>());
+            if (fd >= 0 || LastErrno != Errno.EAGAIN || attempt == 127) return fd;
+        }
     }
 
     [LibraryImport("libc", EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
